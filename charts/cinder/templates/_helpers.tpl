@@ -100,26 +100,6 @@ nfs_mount_options = {{ . }}
 helper_command = sudo cinder-rootwrap /etc/cinder/rootwrap.conf privsep-helper --config-file /etc/cinder/cinder.conf
 {{- end -}}
 
-{{- define "cinder.uwsgi" -}}
-[uwsgi]
-add-header = Connection: close
-buffer-size = 65535
-die-on-term = true
-enable-threads = true
-exit-on-reload = false
-hook-master-start = unix_signal:15 gracefully_kill_them_all
-http = 0.0.0.0:8776
-lazy-apps = true
-master = true
-module = cinder.wsgi.api:application
-plugins-dir = /usr/lib/uwsgi/plugins
-plugins = python3
-processes = {{ .Values.api.workers }}
-thunder-lock = true
-uid = cinder
-worker-reload-mercy = 80
-{{- end -}}
-
 {{- define "cinder.permissions" -}}
 - {path: /var/lib/cinder, owner: "cinder:cinder", recurse: true}
 - {path: /var/log/kolla/cinder, owner: "cinder:cinder", recurse: true}

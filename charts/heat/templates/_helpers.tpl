@@ -87,42 +87,6 @@ backups_enabled = False
 lock_path = /var/lib/heat/tmp
 {{- end -}}
 
-{{/* Apache + mod_wsgi site of heat-api / heat-api-cfn (kolla-ansible wsgi-heat-api*.conf);
-     logs go to stdout/stderr. Takes: dict "name" "heat-api" "port" 8004 "workers" 2 "script" "heat-wsgi-api" */}}
-{{- define "heat.wsgi" -}}
-Listen 0.0.0.0:{{ .port }}
-
-ServerSignature Off
-ServerTokens Prod
-TraceEnable off
-TimeOut 60
-KeepAliveTimeout 60
-
-<Directory "/var/lib/kolla/venv/bin">
-    <FilesMatch "{{ .script }}">
-        AllowOverride None
-        Options None
-        Require all granted
-    </FilesMatch>
-</Directory>
-
-ErrorLog /dev/stderr
-<IfModule log_config_module>
-    CustomLog /dev/stdout common
-</IfModule>
-
-<VirtualHost *:{{ .port }}>
-    WSGIDaemonProcess {{ .name }} processes={{ .workers }} threads=1 user=heat group=heat display-name={{ .name }}
-    WSGIProcessGroup {{ .name }}
-    WSGIScriptAlias / /var/lib/kolla/venv/bin/{{ .script }}
-    WSGIApplicationGroup %{GLOBAL}
-    WSGIPassAuthorization On
-    ErrorLogFormat "%{cu}t %M"
-    ErrorLog /dev/stderr
-    LogFormat "%{X-Forwarded-For}i %l %u %t \"%r\" %>s %b %D \"%{Referer}i\" \"%{User-Agent}i\"" logformat
-    CustomLog /dev/stdout logformat
-</VirtualHost>
-{{- end -}}
 
 {{- define "heat.permissions" -}}
 - {path: /var/log/kolla/heat, owner: "heat:heat", recurse: true}

@@ -35,38 +35,7 @@ keystone.conf: |
   [oslo_messaging_notifications]
   driver = noop
 wsgi-keystone.conf: |
-  Listen 0.0.0.0:5000
-
-  ServerSignature Off
-  ServerTokens Prod
-  TraceEnable off
-  TimeOut 60
-  KeepAliveTimeout 60
-
-  ErrorLog /dev/stderr
-  <IfModule log_config_module>
-      CustomLog /dev/stdout common
-  </IfModule>
-
-  <Directory "/var/lib/kolla/venv/bin">
-      <FilesMatch "^keystone-wsgi-(public|admin)$">
-          AllowOverride None
-          Options None
-          Require all granted
-      </FilesMatch>
-  </Directory>
-
-  <VirtualHost *:5000>
-      WSGIDaemonProcess keystone-public processes={{ .Values.api.workers }} threads=1 user=keystone group=keystone display-name=keystone-public
-      WSGIProcessGroup keystone-public
-      WSGIScriptAlias / /var/lib/kolla/venv/bin/keystone-wsgi-public
-      WSGIApplicationGroup %{GLOBAL}
-      WSGIPassAuthorization On
-      ErrorLogFormat "%{cu}t %M"
-      ErrorLog /dev/stderr
-      LogFormat "%{X-Forwarded-For}i %l %u %t \"%r\" %>s %b %D \"%{Referer}i\" \"%{User-Agent}i\"" logformat
-      CustomLog /dev/stdout logformat
-  </VirtualHost>
+{{ include "kolla.apacheWsgi" (dict "name" "keystone-public" "port" 5000 "workers" .Values.api.workers "script" "keystone-wsgi-public" "user" "keystone" "filesMatch" "^keystone-wsgi-(public|admin)$") | indent 2 }}
 keystone-startup.sh: |
   #!/bin/bash
   set -o errexit

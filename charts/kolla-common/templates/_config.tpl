@@ -33,6 +33,7 @@ Takes: dict
               that bootstrap Jobs can mount it (default false)
 */}}
 {{- define "kolla.configMap" -}}
+{{- if and (kindIs "map" .files) (hasKey .files "Error") -}}{{- fail (printf "kolla.configMap %s: the files did not parse (fromYaml): %v" .name (index .files "Error")) -}}{{- end -}}
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -82,4 +83,70 @@ Each emits one list item (starting with "- ").
 - name: {{ .name | default "kolla-config" }}
   mountPath: /var/lib/kolla/config_files
   readOnly: true
+{{- end -}}
+
+{{/*
+An Apache + mod_wsgi site of an API (kolla-ansible's wsgi-<service>.conf), logging to
+stdout/stderr. The script is /var/lib/kolla/venv/bin/<script>.
+Takes: dict "name" "heat-api" (WSGI process group) "port" 8004 "workers" 2
+       "script" "heat-wsgi-api" "user" "heat" (process user and group)
+       ["filesMatch" (FilesMatch pattern of the scripts allowed; default: script)]
+*/}}
+{{- define "kolla.apacheWsgi" -}}
+Listen 0.0.0.0:{{ .port }}
+
+ServerSignature Off
+ServerTokens Prod
+TraceEnable off
+TimeOut 60
+KeepAliveTimeout 60
+
+<Directory "/var/lib/kolla/venv/bin">
+    <FilesMatch "{{ .filesMatch | default .script }}">
+        AllowOverride None
+        Options None
+        Require all granted
+    </FilesMatch>
+</Directory>
+
+ErrorLog /dev/stderr
+<IfModule log_config_module>
+    CustomLog /dev/stdout common
+</IfModule>
+
+<VirtualHost *:{{ .port }}>
+    WSGIDaemonProcess {{ .name }} processes={{ .workers }} threads=1 user={{ .user }} group={{ .user }} display-name={{ .name }}
+    WSGIProcessGroup {{ .name }}
+    WSGIScriptAlias / /var/lib/kolla/venv/bin/{{ .script }}
+    WSGIApplicationGroup %{GLOBAL}
+    WSGIPassAuthorization On
+    ErrorLogFormat "%{cu}t %M"
+    ErrorLog /dev/stderr
+    LogFormat "%{X-Forwarded-For}i %l %u %t \"%r\" %>s %b %D \"%{Referer}i\" \"%{User-Agent}i\"" logformat
+    CustomLog /dev/stdout logformat
+</VirtualHost>
+{{- end -}}
+
+{{/*
+A uWSGI ini of an API (kolla-ansible's <service>-api-uwsgi.ini), HTTP on all addresses.
+Takes: dict "port" 8776 "module" "cinder.wsgi.api:application" "workers" 2 "uid" "cinder"
+*/}}
+{{- define "kolla.uwsgi" -}}
+[uwsgi]
+add-header = Connection: close
+buffer-size = 65535
+die-on-term = true
+enable-threads = true
+exit-on-reload = false
+hook-master-start = unix_signal:15 gracefully_kill_them_all
+http = 0.0.0.0:{{ .port }}
+lazy-apps = true
+master = true
+module = {{ .module }}
+plugins-dir = /usr/lib/uwsgi/plugins
+plugins = python3
+processes = {{ .workers }}
+thunder-lock = true
+uid = {{ .uid }}
+worker-reload-mercy = 80
 {{- end -}}

@@ -12,12 +12,17 @@ Takes: the phase name (string). Fails on an unknown phase.
 
 {{/*
 Helm hook annotations of a phase.
-Takes: dict "phase" "db-sync" ["weight" "-7"] (overrides the phase weight)
+Takes: dict "phase" "db-sync" ["weight" "-7" or -7] (overrides the phase weight; 0 is honoured)
 Emits: helm.sh/hook (pre-install,pre-upgrade; post-install,post-upgrade for phase "post"),
        helm.sh/hook-weight, helm.sh/hook-delete-policy: before-hook-creation
 */}}
 {{- define "kolla.hookAnnotations" -}}
 helm.sh/hook: {{ ternary "post-install,post-upgrade" "pre-install,pre-upgrade" (eq .phase "post") | quote }}
-helm.sh/hook-weight: {{ .weight | default (include "kolla.hookWeight" .phase) | quote }}
+{{- $weight := include "kolla.hookWeight" .phase }}
+{{- if not (or (kindIs "invalid" .weight) (eq (toString .weight) "")) }}
+{{- if not (regexMatch "^-?[0-9]+$" (toString .weight)) }}{{ fail (printf "kolla.hookAnnotations: hook weight %q is not an integer" (toString .weight)) }}{{ end }}
+{{- $weight = toString .weight }}
+{{- end }}
+helm.sh/hook-weight: {{ $weight | quote }}
 helm.sh/hook-delete-policy: before-hook-creation
 {{- end -}}

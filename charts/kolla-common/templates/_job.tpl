@@ -1,10 +1,25 @@
 {{/*
+The kolla-toolbox image of the db-init / ks-register / rabbit-init Jobs (and of a chart's own
+toolbox Jobs), as a YAML dict for kolla.image: .Values.toolbox.image (name, tag, registry,
+namespace, pullPolicy; each optional) over name kolla-toolbox; registry, namespace, tag and
+pullPolicy default to global.image like every other image.
+Takes: $ (root). Use: "image" (include "kolla.toolboxImage" $ | fromYaml)
+*/}}
+{{- define "kolla.toolboxImage" -}}
+{{- $image := deepCopy (((.Values.toolbox | default dict).image) | default dict) -}}
+{{- if not $image.name -}}{{- $_ := set $image "name" "kolla-toolbox" -}}{{- end -}}
+{{- toYaml $image -}}
+{{- end -}}
+
+{{/*
 A bootstrap Job (a Helm hook of one phase).
 Takes: dict
   "root"        $
   "name"        Job name
   "component"   component label (default: name)
   "phase"       db-init | db-sync | ks-register | rabbit-init | bootstrap | post
+  "weight"      hook weight (optional; default: the phase's, kolla.hookWeight). Keep it inside the
+                phase's range (between the neighbouring phases' weights) so the order holds.
   "image"       dict for kolla.image (name, tag...)
   "command"     list (optional; default: the image's own, i.e. kolla_start)
   "args"        list (optional)
@@ -31,7 +46,7 @@ metadata:
   labels:
 {{ include "kolla.labels" $ctx | indent 4 }}
   annotations:
-{{ include "kolla.hookAnnotations" (dict "phase" .phase) | indent 4 }}
+{{ include "kolla.hookAnnotations" (dict "phase" .phase "weight" .weight) | indent 4 }}
 spec:
   backoffLimit: {{ .backoffLimit | default ((.root.Values.jobs | default dict).backoffLimit) | default 10 }}
   template:
@@ -101,7 +116,7 @@ CREATE USER IF NOT EXISTS, ALTER USER to the current password, GRANT ALL on the 
 with the kolla-toolbox image's python3 + PyMySQL (kolla-toolbox ships no mysql client).
 Logs in as root with the Secret key database_password. Waits up to 5 minutes for MariaDB.
 Takes: dict "root" $ "databases" (list (dict "name" "nova_api" "user" "nova" "passwordKey" "nova_database_password") ...)
-       ["name" "<chart>-db-init"]
+       ["name" "<chart>-db-init"] ["weight" (hook weight, default the phase's)]
 */}}
 {{- define "kolla.dbInitJob" -}}
 {{- $ep := ((.root.Values.endpoints | default dict).database | default dict) -}}
@@ -147,19 +162,24 @@ with conn.cursor() as cur:
 conn.commit()
 conn.close()
 ` -}}
-{{- include "kolla.job" (dict "root" .root "name" (.name | default (printf "%s-db-init" .root.Chart.Name)) "component" "db-init" "phase" "db-init" "image" (dict "name" "kolla-toolbox") "command" (list "python3" "-c" $script) "env" $env) -}}
+{{- include "kolla.job" (dict "root" .root "name" (.name | default (printf "%s-db-init" .root.Chart.Name)) "component" "db-init" "phase" "db-init" "weight" .weight "image" (include "kolla.toolboxImage" .root | fromYaml) "command" (list "python3" "-c" $script) "env" $env) -}}
 {{- end -}}
 
 {{/*
-db-sync: the service image in kolla's bootstrap mode (KOLLA_BOOTSTRAP="", extend_start.sh runs
-the service's db sync and exits), with the service's config mounted.
+db-sync: the service image with the service's config mounted. By default it runs kolla_start in
+kolla's bootstrap mode (KOLLA_BOOTSTRAP="": extend_start.sh runs the service's db sync and
+exits). With a "command" of its own the Job runs that command instead, and KOLLA_BOOTSTRAP is
+not set (only kolla_start's extend_start.sh reads it); pass "bootstrap" true to set it anyway.
 Takes: dict "root" $ "image" (dict "name" "glance-api") "configMap" "glance-api-config"
        "checksumTemplates" (list "/configmap.yaml") "serviceName" "glance-api"
        "env" (extra env YAML, e.g. kolla.dbConnectionEnv) ["name" "<chart>-db-sync"]
        ["command" (list ...)] (default: kolla_start)
+       ["bootstrap" bool] (default: true without "command", false with it)
+       ["weight" "-8"] (hook weight, default the db-sync phase's)
 */}}
 {{- define "kolla.dbSyncJob" -}}
-{{- include "kolla.job" (dict "root" .root "name" (.name | default (printf "%s-db-sync" .root.Chart.Name)) "component" "db-sync" "phase" "db-sync" "image" .image "command" (.command | default (list "kolla_start")) "kolla" true "serviceName" .serviceName "bootstrap" true "configMap" .configMap "checksumTemplates" .checksumTemplates "env" .env) -}}
+{{- $bootstrap := ternary .bootstrap (empty .command) (hasKey . "bootstrap") -}}
+{{- include "kolla.job" (dict "root" .root "name" (.name | default (printf "%s-db-sync" .root.Chart.Name)) "component" "db-sync" "phase" "db-sync" "weight" .weight "image" .image "command" (.command | default (list "kolla_start")) "kolla" true "serviceName" .serviceName "bootstrap" $bootstrap "configMap" .configMap "checksumTemplates" .checksumTemplates "env" .env) -}}
 {{- end -}}
 
 {{/*
@@ -171,7 +191,7 @@ Takes: dict "root" $
   "service" "glance-api" "port" 9292 ["path" "/v2.1/%(tenant_id)s"]   (endpoint URLs, contracts §6)
   ["user" "glance" "passwordKey" "glance_keystone_password"]  (no user when empty)
   ["roles" (list "admin" "service")]
-  ["name" "<chart>-ks-register"]
+  ["name" "<chart>-ks-register"] ["weight" (hook weight, default the phase's)]
 */}}
 {{- define "kolla.ksRegisterJob" -}}
 {{- $ep := dict "root" .root "service" .service "port" .port "path" (.path | default "") -}}
@@ -217,7 +237,7 @@ if [ -n "$SVC_USER" ]; then
 fi
 echo "service $SVC_NAME registered"
 ` -}}
-{{- include "kolla.job" (dict "root" .root "name" (.name | default (printf "%s-ks-register" .root.Chart.Name)) "component" "ks-register" "phase" "ks-register" "image" (dict "name" "kolla-toolbox") "command" (list "bash" "-c" $script) "env" $env) -}}
+{{- include "kolla.job" (dict "root" .root "name" (.name | default (printf "%s-ks-register" .root.Chart.Name)) "component" "ks-register" "phase" "ks-register" "weight" .weight "image" (include "kolla.toolboxImage" .root | fromYaml) "command" (list "bash" "-c" $script) "env" $env) -}}
 {{- end -}}
 
 {{/*
@@ -225,7 +245,7 @@ rabbit-init: creates a RabbitMQ vhost and user with full permissions on it, idem
 the management HTTP API (PUT is create-or-update), authenticating as the deployment's
 "openstack" user (Secret key rabbitmq_password). kolla-toolbox image, python3 urllib.
 Takes: dict "root" $ "user" "nova" "passwordKey" "nova_rabbitmq_password" ["vhost" "/"]
-       ["name" "<chart>-rabbit-init"]
+       ["name" "<chart>-rabbit-init"] ["weight" (hook weight, default the phase's)]
 */}}
 {{- define "kolla.rabbitInitJob" -}}
 {{- $ep := ((.root.Values.endpoints | default dict).messaging | default dict) -}}
@@ -266,5 +286,5 @@ put("/permissions/%s/%s" % (vhost, urllib.parse.quote(user, safe="")),
     {"configure": ".*", "write": ".*", "read": ".*"})
 print("rabbitmq user %s ready" % user, flush=True)
 ` -}}
-{{- include "kolla.job" (dict "root" .root "name" (.name | default (printf "%s-rabbit-init" .root.Chart.Name)) "component" "rabbit-init" "phase" "rabbit-init" "image" (dict "name" "kolla-toolbox") "command" (list "python3" "-c" $script) "env" $env) -}}
+{{- include "kolla.job" (dict "root" .root "name" (.name | default (printf "%s-rabbit-init" .root.Chart.Name)) "component" "rabbit-init" "phase" "rabbit-init" "weight" .weight "image" (include "kolla.toolboxImage" .root | fromYaml) "command" (list "python3" "-c" $script) "env" $env) -}}
 {{- end -}}

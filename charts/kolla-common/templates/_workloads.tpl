@@ -43,47 +43,108 @@ Takes: dict
   "env" string: extra env list items (optional)
   "volumes" / "volumeMounts": strings with extra list items (optional)
   "role" "controller"   "resources" dict (optional)   "securityContext" dict (optional)
+The same as kolla.workload with kind Deployment.
 */}}
 {{- define "kolla.apiDeployment" -}}
+{{- include "kolla.workload" (merge (dict "kind" "Deployment") .) -}}
+{{- end -}}
+
+{{/*
+A Deployment or DaemonSet of one Kolla container (plus optional init and extra containers), fed
+by a config ConfigMap through kolla_start. kolla.apiDeployment covers API Deployments only;
+this covers workers without ports, DaemonSets, host networking and privileges.
+Takes: dict
+  "root" $  "kind" "Deployment"|"DaemonSet"  "name"  "component"
+  "image" (dict name tag ...)  "serviceName" (KOLLA_SERVICE_NAME)
+  "configMap"  "checksumTemplates" (list "/configmap.yaml")
+  ["replicas" 1] (Deployment)  ["strategy" "Recreate"] (Deployment)
+  ["role" "controller"] or ["roles" (list "network" "compute")] (any of them)
+  or ["affinity" string] (an "affinity:" block, used as is)
+  ["ports" (list (dict "name" "api" "port" 8774))]
+  ["readinessProbe" / "livenessProbe" strings (probe bodies)]
+  ["env" "volumes" "volumeMounts" "initContainers" "containers"] strings with list items
+  ["hostNetwork" bool] ["hostPID" bool] ["hostIPC" bool]
+  ["privileged" bool] or ["securityContext" dict] (the container's)
+  ["resources" dict] ["terminationGracePeriodSeconds" int]
+*/}}
+{{- define "kolla.workload" -}}
+{{- $ctx := dict "root" .root "component" .component -}}
 apiVersion: apps/v1
-kind: Deployment
+kind: {{ .kind }}
 metadata:
   name: {{ .name }}
   namespace: {{ .root.Release.Namespace }}
   labels:
-{{ include "kolla.labels" . | indent 4 }}
+{{ include "kolla.labels" $ctx | indent 4 }}
 spec:
+{{- if eq .kind "Deployment" }}
   replicas: {{ .replicas | default 1 }}
+{{- with .strategy }}
+  strategy:
+    type: {{ . }}
+{{- end }}
+{{- else }}
+  updateStrategy:
+    type: RollingUpdate
+{{- end }}
   selector:
     matchLabels:
-{{ include "kolla.selectorLabels" . | indent 6 }}
+{{ include "kolla.selectorLabels" $ctx | indent 6 }}
   template:
     metadata:
       labels:
-{{ include "kolla.labels" . | indent 8 }}
+{{ include "kolla.labels" $ctx | indent 8 }}
       annotations:
 {{ include "kolla.checksumAnnotation" (dict "root" .root "templates" .checksumTemplates) | indent 8 }}
     spec:
+{{- if .affinity }}
+{{ .affinity | trim | indent 6 }}
+{{- else if .roles }}
+{{ include "kolla.nodeAffinityAnyRole" (dict "root" .root "roles" .roles) | indent 6 }}
+{{- else }}
 {{- with include "kolla.nodeSelector" (dict "root" .root "role" (.role | default "controller")) }}{{ . | nindent 6 }}{{- end }}
+{{- end }}
+{{- if .hostNetwork }}
+      hostNetwork: true
+      dnsPolicy: ClusterFirstWithHostNet
+{{- end }}
+{{- if .hostPID }}
+      hostPID: true
+{{- end }}
+{{- if .hostIPC }}
+      hostIPC: true
+{{- end }}
+{{- with .terminationGracePeriodSeconds }}
+      terminationGracePeriodSeconds: {{ . }}
+{{- end }}
+{{- with .initContainers }}
+      initContainers:
+{{ . | trim | indent 8 }}
+{{- end }}
       containers:
         - name: {{ .component }}
           image: {{ include "kolla.image" . | quote }}
           imagePullPolicy: {{ include "kolla.imagePullPolicy" . }}
           command: ["kolla_start"]
-{{- with .securityContext }}
+{{- if .privileged }}
           securityContext:
-{{ toYaml . | indent 12 }}
+            privileged: true
+{{- else if .securityContext }}
+          securityContext:
+{{ toYaml .securityContext | indent 12 }}
 {{- end }}
           env:
 {{ include "kolla.env" . | indent 12 }}
 {{- with .env }}
 {{ . | trim | indent 12 }}
 {{- end }}
+{{- with .ports }}
           ports:
-{{- range .ports }}
+{{- range . }}
             - name: {{ .name }}
               containerPort: {{ .port }}
               protocol: TCP
+{{- end }}
 {{- end }}
 {{- with .readinessProbe }}
           readinessProbe:
@@ -101,6 +162,9 @@ spec:
 {{ include "kolla.configVolumeMount" dict | indent 12 }}
 {{- with .volumeMounts }}
 {{ . | trim | indent 12 }}
+{{- end }}
+{{- with .containers }}
+{{ . | trim | indent 8 }}
 {{- end }}
       volumes:
 {{ include "kolla.configVolume" (dict "configMap" .configMap) | indent 8 }}

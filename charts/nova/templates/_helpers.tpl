@@ -177,26 +177,6 @@ region_name = {{ $v.global.region }}
 valid_interfaces = internal
 {{- end -}}
 
-{{/* uWSGI config of nova-api / nova-metadata. Takes: dict "port" "module" "workers". */}}
-{{- define "nova.uwsgi" -}}
-[uwsgi]
-add-header = Connection: close
-buffer-size = 65535
-die-on-term = true
-enable-threads = true
-exit-on-reload = false
-hook-master-start = unix_signal:15 gracefully_kill_them_all
-http = 0.0.0.0:{{ .port }}
-lazy-apps = true
-master = true
-module = {{ .module }}
-plugins-dir = /usr/lib/uwsgi/plugins
-plugins = python3
-processes = {{ .workers }}
-thunder-lock = true
-uid = nova
-worker-reload-mercy = 80
-{{- end -}}
 
 {{- define "nova.libvirtdConf" -}}
 {{- if .Values.libvirt.listenTcp }}

@@ -40,23 +40,7 @@ placement.conf: |
   memcache_security_strategy = {{ .Values.conf.memcacheSecurityStrategy }}
   memcached_servers = {{ include "kolla.memcacheServers" . }}
 placement-api-uwsgi.ini: |
-  [uwsgi]
-  add-header = Connection: close
-  buffer-size = 65535
-  die-on-term = true
-  enable-threads = true
-  exit-on-reload = false
-  hook-master-start = unix_signal:15 gracefully_kill_them_all
-  http = 0.0.0.0:8780
-  lazy-apps = true
-  master = true
-  module = placement.wsgi.api:application
-  plugins-dir = /usr/lib/uwsgi/plugins
-  plugins = python3
-  processes = {{ .Values.api.workers }}
-  thunder-lock = true
-  uid = placement
-  worker-reload-mercy = 80
+{{ include "kolla.uwsgi" (dict "port" 8780 "module" "placement.wsgi.api:application" "workers" .Values.api.workers "uid" "placement") | indent 2 }}
 {{- end -}}
 
 {{- define "placement.configJson" -}}
