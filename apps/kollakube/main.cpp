@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] { kolla::init_logging(global.log_level); });
 
   // Each command group adds itself here.
+  add_plan_commands(app, global);
 
   try {
     app.parse(argc, argv);
