@@ -72,10 +72,19 @@ GO
   done
 fi
 
+# etcd's server module carries replace directives, which `go install pkg@version` refuses; a
+# module of ours requires it instead (its sibling modules resolve to the same release).
 if [[ ! -x "$BIN_DIR/etcd" ]]; then
+  mkdir -p "$work/etcd"
+  cd "$work/etcd"
+  if [[ ! -f go.sum ]]; then
+    step "resolving etcd $ETCD_VERSION"
+    printf 'module kolla-kubernetes/etcd-build\n\ngo 1.26.0\n' >go.mod
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2
+  fi
   step "building etcd $ETCD_VERSION"
-  GOBIN="$BIN_DIR" go install -ldflags "-s -w" "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
-  [[ -x "$BIN_DIR/server" ]] && mv "$BIN_DIR/server" "$BIN_DIR/etcd"
+  go build -ldflags "-s -w" -o "$BIN_DIR/etcd.tmp" go.etcd.io/etcd/server/v3
+  mv "$BIN_DIR/etcd.tmp" "$BIN_DIR/etcd"
 fi
 
 if [[ ! -x "$BIN_DIR/kwok" ]]; then

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
 
   // Each command group adds itself here.
   add_plan_commands(app, global);
+  add_cluster_commands(app, global);
 
   try {
     app.parse(argc, argv);
