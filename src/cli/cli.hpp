@@ -11,16 +11,17 @@ namespace kolla::cli {
 // Exit codes (documented in docs/cli.md).
 enum ExitCode : int {
   kOk = 0,
-  kFailed = 1,       // the operation ran and failed (a deploy that did not become Ready…)
-  kUsage = 2,        // bad flags or arguments
-  kInvalidInput = 3, // a spec, values or kubeconfig that cannot be used
-  kToolMissing = 4,  // helm/kubectl/cluster binaries not found
-  kTimeout = 5,      // --timeout passed
+  kFailed = 1,        // the operation ran and failed (a deploy that did not become Ready…)
+  kUsage = 2,         // bad flags or arguments
+  kInvalidInput = 3,  // a spec, values or kubeconfig that cannot be used
+  kToolMissing = 4,   // helm/kubectl/cluster binaries not found
+  kTimeout = 5,       // --timeout passed
 };
 
 // Thrown by a command to end with a clear message and a specific exit code.
 struct CommandError : std::runtime_error {
-  CommandError(int code, const std::string& message) : std::runtime_error(message), exit_code(code) {}
+  CommandError(int code, const std::string& message)
+      : std::runtime_error(message), exit_code(code) {}
   int exit_code;
 };
 

@@ -47,7 +47,9 @@ int decode_status(int status) {
   return -1;
 }
 
-void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+void set_nonblocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
 
 // Resolves the program before fork so that a missing program is an exception, not exit code 127.
 std::string resolve_program(const std::string& name) {
@@ -133,7 +135,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
     in_fd = -1;
   }
   int out_fd = out_pipe[0], err_fd = err_pipe[0];
-  const auto deadline = options.timeout ? Clock::now() + *options.timeout : Clock::time_point::max();
+  const auto deadline =
+      options.timeout ? Clock::now() + *options.timeout : Clock::time_point::max();
   char buffer[65536];
   while (out_fd >= 0 || err_fd >= 0) {
     pollfd fds[3];
@@ -155,8 +158,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
     for (int i = 0; i < n; ++i) {
       if (fds[i].revents == 0) continue;
       if (fds[i].fd == in_fd) {
-        ssize_t w = write(in_fd, options.stdin_data.data() + written,
-                          options.stdin_data.size() - written);
+        ssize_t w =
+            write(in_fd, options.stdin_data.data() + written, options.stdin_data.size() - written);
         if (w > 0) written += static_cast<size_t>(w);
         if (w < 0 && errno != EAGAIN) written = options.stdin_data.size();
         if (written >= options.stdin_data.size()) {
@@ -192,9 +195,9 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Opt
   std::vector<std::string> env = build_env(options.extra_env);
   auto c_args = c_strings(args);
   auto c_env = c_strings(env);
-  int log_fd = options.log_file.empty()
-                   ? open("/dev/null", O_WRONLY | O_CLOEXEC)
-                   : open(options.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int log_fd = options.log_file.empty() ? open("/dev/null", O_WRONLY | O_CLOEXEC)
+                                        : open(options.log_file.c_str(),
+                                               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     throw std::system_error(errno, std::generic_category(), "open " + options.log_file);
   }

@@ -18,10 +18,10 @@ struct ProcessResult {
 };
 
 struct RunOptions {
-  std::string stdin_data;                              // written to the child's standard input
-  std::optional<std::chrono::milliseconds> timeout;    // kill (SIGKILL) after this long
-  std::map<std::string, std::string> extra_env;        // added to (or overriding) the environment
-  std::string working_dir;                             // empty: inherit
+  std::string stdin_data;                            // written to the child's standard input
+  std::optional<std::chrono::milliseconds> timeout;  // kill (SIGKILL) after this long
+  std::map<std::string, std::string> extra_env;      // added to (or overriding) the environment
+  std::string working_dir;                           // empty: inherit
 };
 
 // Runs argv[0] (looked up in PATH) with the given arguments and waits for it.
@@ -32,9 +32,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
 class ChildProcess {
  public:
   struct Options {
-    std::string log_file;                          // stdout+stderr appended here; empty: /dev/null
+    std::string log_file;  // stdout+stderr appended here; empty: /dev/null
     std::map<std::string, std::string> extra_env;
-    bool new_session = true;                       // own process group, survives our terminal
+    bool new_session = true;  // own process group, survives our terminal
   };
   ChildProcess() = default;
   static ChildProcess spawn(const std::vector<std::string>& argv, const Options& options);
@@ -45,10 +45,10 @@ class ChildProcess {
   ~ChildProcess();
 
   int pid() const { return pid_; }
-  bool running();                                    // reaps the child when it has exited
+  bool running();  // reaps the child when it has exited
   // SIGTERM, wait up to grace, then SIGKILL. Returns the exit code (128+signal if signalled).
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
-  void detach() { pid_ = -1; }                       // leave the process running on destruction
+  void detach() { pid_ = -1; }  // leave the process running on destruction
 
  private:
   explicit ChildProcess(int pid) : pid_(pid) {}

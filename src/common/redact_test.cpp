@@ -17,7 +17,8 @@ TEST(Redact, MasksBearerHeadersAndKeyedValues) {
 }
 
 TEST(Redact, MasksUrlPasswords) {
-  EXPECT_EQ(redact("rabbit://openstack:pw123@rabbitmq:5672//"), "rabbit://openstack:***@rabbitmq:5672//");
+  EXPECT_EQ(redact("rabbit://openstack:pw123@rabbitmq:5672//"),
+            "rabbit://openstack:***@rabbitmq:5672//");
   EXPECT_EQ(redact("https://10.0.0.1:6443/api"), "https://10.0.0.1:6443/api");
 }
 
