@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "cli/import_commands.hpp"
 #include "common/log.hpp"
 #include "common/redact.hpp"
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   // Each command group adds itself here.
   add_plan_commands(app, global);
   add_cluster_commands(app, global);
+  add_import_commands(app, global);
 
   try {
     app.parse(argc, argv);
