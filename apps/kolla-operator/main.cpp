@@ -1,0 +1,59 @@
+// kolla-operator: the OpenStackDeployment and OpenStackService controllers.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+
+#include "common/log.hpp"
+#include "common/redact.hpp"
+#include "operator/manager.hpp"
+
+namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) {
+  g_stop.store(true);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kolla-operator: deploys OpenStack from OpenStackDeployment resources"};
+  kolla::op::ManagerOptions options;
+  std::string log_level = "info";
+  app.add_option("--kubeconfig", options.kubeconfig,
+                 "kubeconfig file (default: $KUBECONFIG, "
+                 "~/.kube/config, in-cluster)");
+  app.add_option("--context", options.context, "kubeconfig context");
+  app.add_option("--namespace", options.namespace_, "watch only this namespace (default: all)");
+  app.add_option("--only-service", options.only_service,
+                 "reconcile only OpenStackServices of this service");
+  app.add_flag("--leader-elect", options.leader_elect,
+               "hold a coordination.k8s.io Lease; only the holder reconciles");
+  app.add_option("--lease-namespace", options.lease_namespace, "namespace of the Lease");
+  app.add_option("--metrics-addr", options.metrics_addr, "serve /metrics here ('' to disable)")
+      ->capture_default_str();
+  app.add_option("--health-addr", options.health_addr,
+                 "serve /healthz and /readyz here ('' to disable)")
+      ->capture_default_str();
+  app.add_option("--charts-dir", options.charts_dir, "charts directory (default: <source>/charts)");
+  app.add_option("--workers", options.workers, "service controller workers")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  kolla::init_logging(log_level);
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    return kolla::op::run_manager(options, g_stop);
+  } catch (const std::exception& e) {
+    spdlog::critical("kolla-operator: {}", kolla::redact(e.what()));
+    return 1;
+  }
+}

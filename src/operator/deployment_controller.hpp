@@ -1,0 +1,48 @@
+#pragma once
+// The deployment (top) controller: one OpenStackDeployment → one OpenStackService per enabled
+// service, created only once every dependency's OpenStackService reports Ready (independent
+// branches proceed in parallel). Aggregates the services' conditions into Ready / Progressing /
+// Degraded with a reason and a message naming the blocker (e.g. WaitingForDependency: keystone);
+// an invalid spec or plan sets InvalidSpec and changes nothing. Deletion (finalizer
+// kolla.openstack.org/teardown) removes the services in reverse dependency order.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "operator/clock.hpp"
+#include "operator/controller.hpp"
+#include "operator/events.hpp"
+#include "operator/object_client.hpp"
+#include "plan/catalog.hpp"
+
+namespace kolla::op {
+
+struct DeploymentControllerOptions {
+  std::chrono::milliseconds poll{5'000};  // re-check while not Ready (events also trigger)
+};
+
+// Returns the catalog to plan with (re-read on each reconcile so chart edits are seen).
+using CatalogProvider = std::function<plan::ServiceCatalog()>;
+
+class DeploymentReconciler {
+ public:
+  DeploymentReconciler(ObjectClient& client, CatalogProvider catalog, EventRecorder& events,
+                       DeploymentControllerOptions options = {},
+                       const Clock& clock = SystemClock::instance());
+
+  // key: "namespace/name" of an OpenStackDeployment.
+  Result reconcile(const std::string& key);
+
+ private:
+  Result teardown(const json& deployment);
+
+  ObjectClient& client_;
+  CatalogProvider catalog_;
+  EventRecorder& events_;
+  DeploymentControllerOptions options_;
+  const Clock& clock_;
+};
+
+}  // namespace kolla::op

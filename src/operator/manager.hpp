@@ -1,0 +1,27 @@
+#pragma once
+// Runs both controllers in one process: informers (OpenStackDeployments, OpenStackServices and
+// the workload kinds the services own) feed the work queues; /metrics, /healthz and /readyz are
+// served; with leader election only the Lease holder reconciles.
+
+#include <atomic>
+#include <string>
+
+namespace kolla::op {
+
+struct ManagerOptions {
+  std::string kubeconfig;  // empty: $KUBECONFIG, ~/.kube/config, in-cluster
+  std::string context;
+  std::string namespace_;  // empty: every namespace
+  std::string only_service;
+  bool leader_elect = false;
+  std::string lease_namespace;         // empty: namespace_, else the kubeconfig's namespace
+  std::string metrics_addr = ":8080";  // empty: not served
+  std::string health_addr = ":8081";   // empty: not served
+  std::string charts_dir;              // empty: <source dir>/charts
+  int workers = 4;
+};
+
+// Runs until `stop` becomes true (SIGTERM) or leadership is lost. Returns the exit code.
+int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace kolla::op
