@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "cli/deploy_commands.hpp"
 #include "cli/import_commands.hpp"
 #include "common/log.hpp"
 #include "common/redact.hpp"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   add_plan_commands(app, global);
   add_cluster_commands(app, global);
   add_import_commands(app, global);
+  add_deploy_commands(app, global);
 
   try {
     app.parse(argc, argv);
