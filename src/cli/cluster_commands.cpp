@@ -65,9 +65,6 @@ void run_up(const UpFlags& f, CLI::App* cmd) {
   } catch (const std::runtime_error& e) {
     throw CommandError(kToolMissing, e.what());
   }
-  if (!find_executable("kubectl")) {
-    throw CommandError(kToolMissing, "kubectl not found (run scripts/setup)");
-  }
   kc::LocalCluster cluster(f.name);
   kc::UpResult r;
   try {

@@ -16,6 +16,7 @@
 
 #include "chart/passwords.hpp"
 #include "cluster/local_cluster.hpp"
+#include "common/duration.hpp"
 #include "common/process.hpp"
 #include "common/redact.hpp"
 #include "deploy/deployer.hpp"
@@ -61,7 +62,9 @@ struct Target {
 
 std::chrono::seconds parse_timeout(const std::string& text, const char* flag) {
   try {
-    return std::chrono::seconds(kd::parse_duration_seconds(text));
+    auto timeout = std::chrono::duration_cast<std::chrono::seconds>(parse_duration(text));
+    if (timeout.count() <= 0) throw std::invalid_argument("must be at least one second");
+    return timeout;
   } catch (const std::invalid_argument& e) {
     throw CommandError(kUsage, std::string(flag) + ": " + e.what());
   }

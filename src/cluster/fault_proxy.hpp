@@ -15,9 +15,14 @@
 #include <thread>
 #include <vector>
 
-#include "cluster/api.hpp"
-
 namespace kolla::cluster {
+
+// PEM files for one side of a TLS connection.
+struct TlsFiles {
+  std::string ca;    // CA bundle to verify the peer; empty: do not verify
+  std::string cert;  // client certificate; empty: none
+  std::string key;
+};
 
 struct FaultSpec {
   double error_rate = 0.0;  // share of requests answered with an injected error

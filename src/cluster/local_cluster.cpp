@@ -21,11 +21,11 @@
 #include <stdexcept>
 #include <thread>
 
-#include "cluster/api.hpp"
 #include "cluster/fault_proxy.hpp"
 #include "cluster/pki.hpp"
 #include "cluster/profile.hpp"
 #include "common/process.hpp"
+#include "kube/client.hpp"
 
 namespace kolla::cluster {
 namespace fs = std::filesystem;
@@ -141,7 +141,6 @@ struct Paths {
   std::string crt(const std::string& n) const { return pki() + "/" + n + ".crt"; }
   std::string key(const std::string& n) const { return pki() + "/" + n + ".key"; }
   std::string stages() const { return dir + "/kwok.yaml"; }
-  TlsFiles admin_tls() const { return {crt("ca"), crt("admin"), key("admin")}; }
 };
 
 int read_pid(const Paths& p, const std::string& component) {
@@ -218,6 +217,65 @@ struct State {
   int port(const std::string& c) const { return j["ports"].value(c, 0); }
   std::string server() const { return "https://127.0.0.1:" + std::to_string(port("apiserver")); }
 };
+
+// The admin's connection (client certificate in system:masters), built in memory from the PKI.
+kube::KubeConfig admin_config(const State& s, const Paths& p) {
+  kube::KubeConfig config;
+  config.server = s.server();
+  config.ca_pem = read_file(p.crt("ca"));
+  config.client_cert_pem = read_file(p.crt("admin"));
+  config.client_key_pem = read_file(p.key("admin"));
+  config.context = "kolla-local-cluster";
+  config.source = p.kubeconfig();
+  return config;
+}
+
+// A client for polls: one attempt per call (the caller polls again), a bounded wait.
+kube::ClientOptions poll_options(std::chrono::milliseconds timeout) {
+  kube::ClientOptions options;
+  options.timeout = timeout;
+  options.connect_timeout = std::min<std::chrono::milliseconds>(timeout, 5s);
+  options.max_retries = 0;
+  return options;
+}
+
+struct ProbeResult {
+  int status = 0;  // 0: no HTTP answer
+  json body;       // the parsed answer when it was JSON
+  std::string error;
+};
+
+// One GET of a health endpoint on a fresh connection. Health endpoints answer plain text
+// ("ok"); the client reports a 2xx answer that is not JSON as ApiError(kOther) with that status,
+// which counts as an answer here.
+ProbeResult probe(kube::KubeConfig config, const std::string& path,
+                  std::chrono::milliseconds timeout) {
+  ProbeResult r;
+  try {
+    kube::Client client(std::move(config), poll_options(timeout));
+    r.body = client.request("GET", path);
+    r.status = 200;
+  } catch (const kube::ApiError& e) {
+    r.status = e.http_status();
+    if (r.status >= 200 && r.status < 300) {
+      r.status = 200;
+    } else {
+      r.error = e.what();
+    }
+  }
+  return r;
+}
+
+// An unauthenticated endpoint of a component: http, or https with a self-signed certificate
+// (ca_pem empty: not verified).
+kube::KubeConfig endpoint(const std::string& server, const std::string& ca_pem = {}) {
+  kube::KubeConfig config;
+  config.server = server;
+  config.ca_pem = ca_pem;
+  config.insecure_skip_tls_verify = ca_pem.empty();
+  config.source = server;
+  return config;
+}
 
 State load_state(const Paths& p) {
   State s;
@@ -344,27 +402,39 @@ class Runner {
   // "ok" or what went wrong.
   std::string health(const std::string& c) const {
     if (!alive(c)) return "not running";
-    HttpResponse r;
+    try {
+      return probe_health(c);
+    } catch (const std::exception& e) {  // e.g. an unreadable certificate
+      return std::string("cannot probe: ") + e.what();
+    }
+  }
+
+  // "ok" or what the probe answered; throws when the probe cannot be set up.
+  std::string probe_health(const std::string& c) const {
+    ProbeResult r;
     const std::string local = "127.0.0.1:" + std::to_string(state_.port(c));
     if (c == "etcd") {
-      r = https_get("http://" + local + "/health", {}, 2s);
-      if (r.status == 200 && r.body.find("true") != std::string::npos) return "ok";
+      r = probe(endpoint("http://" + local), "/health", 2s);
+      if (r.status == 200 && r.body.is_object() && r.body.value("health", "") == "true") {
+        return "ok";
+      }
+      if (r.status == 200 && r.error.empty()) r.error = r.body.dump();
     } else if (c == "kube-apiserver") {
-      r = https_get(state_.server() + "/readyz", p_.admin_tls(), 5s);
+      r = probe(admin_config(state_, p_), "/readyz", 5s);
       if (r.status == 200) return "ok";
     } else if (c == "kube-controller-manager" || c == "kube-scheduler") {
-      r = https_get("https://" + local + "/healthz", {}, 2s);
+      r = probe(endpoint("https://" + local), "/healthz", 2s);
       if (r.status == 200) return "ok";
     } else if (c == "kwok") {
-      r = https_get("http://" + local + "/healthz", {}, 2s);
+      r = probe(endpoint("http://" + local), "/healthz", 2s);
       if (r.status == 200) return "ok";
     } else if (c == "fault-proxy") {
-      r = https_get("https://" + local + "/__kolla/fault-proxy/healthz", {p_.crt("ca"), "", ""},
-                    2s);
+      r = probe(endpoint("https://" + local, read_file(p_.crt("ca"))),
+                "/__kolla/fault-proxy/healthz", 2s);
       if (r.status == 200) return "ok";
     }
     if (r.status == 0) return "no answer (" + r.error + ")";
-    std::string body = r.body.substr(0, 200);
+    std::string body = r.error.substr(0, 200);
     std::replace(body.begin(), body.end(), '\n', ' ');
     return "HTTP " + std::to_string(r.status) + ": " + body;
   }
@@ -407,15 +477,19 @@ struct NodeCounts {
   std::vector<std::string> not_ready;
 };
 
-NodeCounts count_nodes(const State& s, const Paths& p) {
+// Unknown (-1) when the API server does not answer.
+NodeCounts count_nodes(kube::Client& client) {
   NodeCounts c;
-  auto r = https_get(s.server() + "/api/v1/nodes", p.admin_tls(), 30s);
-  if (r.status != 200) return c;
-  auto j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded()) return c;
+  std::vector<json> items;
+  try {
+    items = client.list(kube::gvk::kNode, "").items;
+  } catch (const std::exception& e) {
+    spdlog::debug("listing nodes: {}", e.what());
+    return c;
+  }
   c.total = 0;
   c.ready = 0;
-  for (const auto& n : j.value("items", json::array())) {
+  for (const auto& n : items) {
     ++c.total;
     bool ready = false;
     for (const auto& cond : n["status"].value("conditions", json::array())) {
@@ -430,41 +504,44 @@ NodeCounts count_nodes(const State& s, const Paths& p) {
   return c;
 }
 
-// Server-side apply of every node straight to the API server, from a few threads each holding
-// a kept-alive connection: 1000 nodes take seconds (kubectl would take most of a minute).
-void apply_nodes(const State& s, const Paths& p, const std::vector<NodePlan>& plans) {
+// Server-side apply (field manager kollakube-cluster, forced) of many objects from a few threads
+// sharing one client (its pool keeps a connection per thread alive): 1000 nodes take seconds
+// (kubectl would take most of a minute). The client retries 5xx, 429 and connection errors.
+void apply_objects(kube::Client& client, const std::vector<json>& objects) {
+  kube::ApplyOptions apply;
+  apply.field_manager = "kollakube-cluster";
+  apply.force = true;
   std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
   std::mutex error_mutex;
   std::string first_error;
   auto work = [&] {
-    HttpsClient client(p.admin_tls());
-    for (size_t i = next++; i < plans.size(); i = next++) {
-      std::string url = s.server() + "/api/v1/nodes/" + plans[i].name +
-                        "?fieldManager=kollakube-cluster&force=true";
-      HttpResponse r;
-      for (int attempt = 0; attempt < 5; ++attempt) {
-        r = client.request("PATCH", url, node_manifests(plans, i, i + 1),
-                           "application/apply-patch+yaml");
-        if (r.status == 200 || r.status == 201) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
-      }
-      if (r.status != 200 && r.status != 201) {
+    for (size_t i = next++; i < objects.size() && !failed; i = next++) {
+      try {
+        client.apply(objects[i], apply);
+      } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (first_error.empty()) {
-          first_error =
-              "creating node " + plans[i].name + ": " +
-              (r.status == 0 ? r.error
-                             : "HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 300));
+          first_error = "creating " + objects[i].value("kind", std::string()) + " " +
+                        objects[i]["metadata"].value("name", std::string()) + ": " + e.what();
         }
+        failed = true;
         return;
       }
     }
   };
-  const size_t threads = std::min<size_t>(8, std::max<size_t>(1, plans.size() / 10));
+  const size_t threads = std::min<size_t>(8, std::max<size_t>(1, objects.size() / 10));
   std::vector<std::thread> pool;
   for (size_t t = 0; t < threads; ++t) pool.emplace_back(work);
   for (auto& t : pool) t.join();
   if (!first_error.empty()) throw std::runtime_error(first_error);
+}
+
+void apply_nodes(kube::Client& client, const std::vector<NodePlan>& plans) {
+  std::vector<json> objects;
+  objects.reserve(plans.size());
+  for (const auto& plan : plans) objects.push_back(node_object(plan));
+  apply_objects(client, objects);
 }
 
 // Serializes `up` and `down` of one cluster across processes (flock on <root>/<name>.lock).
@@ -531,8 +608,6 @@ UpResult LocalCluster::up(const UpOptions& options) {
   const auto t0 = Clock::now();
   ClusterLock lock(dir_);
   const std::string bin = find_k8s_bin_dir();
-  auto kubectl = find_executable("kubectl");
-  if (!kubectl) throw std::runtime_error("kubectl not found (run scripts/setup)");
   Paths p{dir_};
   UpResult result;
 
@@ -597,7 +672,8 @@ UpResult LocalCluster::up(const UpOptions& options) {
     std::string roles = options.roles.value_or(state.j.value("roles", std::string()));
     if (nodes != state.j.value("nodes", 1) || roles != state.j.value("roles", std::string()) ||
         !options.taints.empty()) {
-      apply_nodes(state, p, plan_nodes(nodes, roles, options.taints));
+      kube::Client admin(admin_config(state, p));
+      apply_nodes(admin, plan_nodes(nodes, roles, options.taints));
       state.j["nodes"] = std::max(nodes, state.j.value("nodes", 1));
       state.j["roles"] = roles;
     }
@@ -650,11 +726,10 @@ UpResult LocalCluster::up(const UpOptions& options) {
 
       spdlog::info("cluster {}: API server ready after {:.1f}s", name_,
                    std::chrono::duration<double>(Clock::now() - t0).count());
-      KubectlApplier applier(*kubectl, p.kubeconfig());
-      applier.apply(storage_manifests(options.volumes, dir_ + "/volumes"));
+      kube::Client admin(admin_config(state, p));
+      apply_objects(admin, storage_objects(options.volumes, dir_ + "/volumes"));
       apply_nodes(
-          state, p,
-          plan_nodes(options.nodes.value_or(1), options.roles.value_or(""), options.taints));
+          admin, plan_nodes(options.nodes.value_or(1), options.roles.value_or(""), options.taints));
       spdlog::info("cluster {}: {} nodes created after {:.1f}s", name_, options.nodes.value_or(1),
                    std::chrono::duration<double>(Clock::now() - t0).count());
       for (const char* c : {"kube-controller-manager", "kube-scheduler", "kwok"}) {
@@ -680,11 +755,19 @@ UpResult LocalCluster::up(const UpOptions& options) {
   const int want = state.j.value("nodes", 1);
   auto deadline = Clock::now() + options.timeout;
   NodeCounts counts;
+  kube::Client poll(admin_config(state, p), poll_options(30s));
   while (true) {
-    counts = count_nodes(state, p);
-    auto sa = https_get(state.server() + "/api/v1/namespaces/default/serviceaccounts/default",
-                        p.admin_tls());
-    if (counts.ready >= want && sa.status == 200) break;
+    counts = count_nodes(poll);
+    bool service_account = false;
+    if (counts.ready >= want) {
+      try {
+        service_account =
+            poll.get_optional(kube::gvk::kServiceAccount, "default", "default").has_value();
+      } catch (const std::exception& e) {
+        spdlog::debug("reading the default ServiceAccount: {}", e.what());
+      }
+    }
+    if (counts.ready >= want && service_account) break;
     if (Clock::now() > deadline) {
       std::string names;
       for (const auto& n : counts.not_ready) names += " " + n;
@@ -743,7 +826,13 @@ ClusterStatus LocalCluster::status() const {
     cs.health = run.health(c);
     st.components.push_back(cs);
   }
-  auto counts = count_nodes(state, p);
+  NodeCounts counts;
+  try {
+    kube::Client poll(admin_config(state, p), poll_options(30s));
+    counts = count_nodes(poll);
+  } catch (const std::exception& e) {
+    spdlog::debug("cluster {}: cannot list nodes: {}", name_, e.what());
+  }
   st.nodes = counts.total;
   st.nodes_ready = counts.ready;
   st.not_ready = counts.not_ready;

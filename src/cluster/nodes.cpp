@@ -55,7 +55,9 @@ std::vector<NodePlan> plan_nodes(int nodes, const std::string& roles,
   std::vector<NodePlan> out;
   auto add = [&](bool controller, bool network, bool compute) {
     NodePlan p;
-    p.name = "node-" + std::to_string(out.size());
+    const size_t i = out.size();
+    p.name = "node-" + std::to_string(i);
+    p.address = "172.30." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
     p.controller = controller;
     p.network = network;
     p.compute = compute;
@@ -104,48 +106,85 @@ std::vector<NodePlan> plan_nodes(int nodes, const std::string& roles,
   return out;
 }
 
-std::string node_manifests(const std::vector<NodePlan>& plans, size_t begin, size_t end) {
-  std::ostringstream y;
-  for (size_t i = begin; i < end && i < plans.size(); ++i) {
-    const NodePlan& p = plans[i];
-    y << "---\napiVersion: v1\nkind: Node\nmetadata:\n  name: " << p.name << "\n"
-      << "  annotations:\n    " << kKwokNodeAnnotation << ": fake\n"
-      << "    node.alpha.kubernetes.io/ttl: \"0\"\n"
-      << "  labels:\n    kubernetes.io/hostname: " << p.name << "\n"
-      << "    kubernetes.io/os: linux\n    kubernetes.io/arch: amd64\n    type: kwok\n";
-    if (p.controller) y << "    kolla.openstack.org/controller: \"true\"\n";
-    if (p.compute) y << "    kolla.openstack.org/compute: \"true\"\n";
-    if (p.network) y << "    kolla.openstack.org/network: \"true\"\n";
-    if (!p.taints.empty()) {
-      y << "spec:\n  taints:\n";
-      for (const auto& t : p.taints) {
-        y << "  - key: \"" << t.key << "\"\n";
-        if (!t.value.empty()) y << "    value: \"" << t.value << "\"\n";
-        y << "    effect: " << t.effect << "\n";
-      }
+nlohmann::json node_object(const NodePlan& p) {
+  using json = nlohmann::json;
+  json labels = {{"kubernetes.io/hostname", p.name},
+                 {"kubernetes.io/os", "linux"},
+                 {"kubernetes.io/arch", "amd64"},
+                 {"type", "kwok"}};
+  if (p.controller) labels["kolla.openstack.org/controller"] = "true";
+  if (p.compute) labels["kolla.openstack.org/compute"] = "true";
+  if (p.network) labels["kolla.openstack.org/network"] = "true";
+  json node = {{"apiVersion", "v1"},
+               {"kind", "Node"},
+               {"metadata",
+                {{"name", p.name},
+                 {"annotations",
+                  {{std::string(kKwokNodeAnnotation), "fake"},
+                   {std::string(kNodeAddressAnnotation), p.address},
+                   {"node.alpha.kubernetes.io/ttl", "0"}}},
+                 {"labels", labels}}}};
+  if (!p.taints.empty()) {
+    json taints = json::array();
+    for (const auto& t : p.taints) {
+      json taint = {{"key", t.key}, {"effect", t.effect}};
+      if (!t.value.empty()) taint["value"] = t.value;
+      taints.push_back(taint);
     }
+    node["spec"] = {{"taints", taints}};
   }
-  return y.str();
+  return node;
+}
+
+namespace {
+
+// JSON is YAML: one document per object.
+std::string yaml_documents(const std::vector<nlohmann::json>& objects) {
+  std::string out;
+  for (const auto& object : objects) out += "---\n" + object.dump(2) + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string node_manifests(const std::vector<NodePlan>& plans, size_t begin, size_t end) {
+  std::vector<nlohmann::json> objects;
+  for (size_t i = begin; i < end && i < plans.size(); ++i) objects.push_back(node_object(plans[i]));
+  return yaml_documents(objects);
+}
+
+std::vector<nlohmann::json> storage_objects(int volumes, const std::string& host_dir) {
+  using json = nlohmann::json;
+  std::vector<json> out;
+  out.push_back({{"apiVersion", "storage.k8s.io/v1"},
+                 {"kind", "StorageClass"},
+                 {"metadata",
+                  {{"name", kStorageClass},
+                   {"annotations", {{"storageclass.kubernetes.io/is-default-class", "true"}}}}},
+                 {"provisioner", "kubernetes.io/no-provisioner"},
+                 {"reclaimPolicy", "Retain"},
+                 {"volumeBindingMode", "Immediate"}});
+  for (int i = 0; i < volumes; ++i) {
+    out.push_back(
+        {{"apiVersion", "v1"},
+         {"kind", "PersistentVolume"},
+         {"metadata",
+          {{"name", "kolla-pv-" + std::to_string(i)},
+           {"labels", {{"kolla.openstack.org/local-cluster", "true"}}}}},
+         {"spec",
+          {{"capacity", {{"storage", "1Ti"}}},
+           {"accessModes", {"ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"}},
+           {"persistentVolumeReclaimPolicy", "Retain"},
+           {"storageClassName", kStorageClass},
+           {"volumeMode", "Filesystem"},
+           {"hostPath",
+            {{"path", host_dir + "/pv-" + std::to_string(i)}, {"type", "DirectoryOrCreate"}}}}}});
+  }
+  return out;
 }
 
 std::string storage_manifests(int volumes, const std::string& host_dir) {
-  std::ostringstream y;
-  y << "---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: "
-    << kStorageClass << "\n  annotations:\n"
-    << "    storageclass.kubernetes.io/is-default-class: \"true\"\n"
-    << "provisioner: kubernetes.io/no-provisioner\nreclaimPolicy: Retain\n"
-    << "volumeBindingMode: Immediate\n";
-  for (int i = 0; i < volumes; ++i) {
-    y << "---\napiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: kolla-pv-" << i << "\n"
-      << "  labels:\n    kolla.openstack.org/local-cluster: \"true\"\n"
-      << "spec:\n  capacity:\n    storage: 1Ti\n"
-      << "  accessModes: [ReadWriteOnce, ReadOnlyMany, ReadWriteMany]\n"
-      << "  persistentVolumeReclaimPolicy: Retain\n"
-      << "  storageClassName: " << kStorageClass << "\n"
-      << "  volumeMode: Filesystem\n"
-      << "  hostPath:\n    path: " << host_dir << "/pv-" << i << "\n    type: DirectoryOrCreate\n";
-  }
-  return y.str();
+  return yaml_documents(storage_objects(volumes, host_dir));
 }
 
 }  // namespace kolla::cluster

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <set>
+
+#include "cluster/profile.hpp"
+
 namespace kolla::cluster {
 namespace {
 
@@ -17,6 +21,7 @@ TEST(Nodes, AllInOne) {
   ASSERT_EQ(plans.size(), 1u);
   EXPECT_TRUE(plans[0].controller && plans[0].compute && plans[0].network);
   EXPECT_EQ(plans[0].name, "node-0");
+  EXPECT_EQ(plans[0].address, "172.30.0.1");
 }
 
 TEST(Nodes, DefaultMultinode) {
@@ -109,6 +114,47 @@ TEST(Nodes, StorageIsDefaultImmediate) {
   EXPECT_EQ(objs[3]["spec"]["storageClassName"].as<std::string>(), "standard");
   EXPECT_EQ(objs[3]["spec"]["hostPath"]["path"].as<std::string>(), "/tmp/x/pv-2");
   EXPECT_EQ(objs[3]["spec"]["accessModes"].size(), 3u);
+}
+
+TEST(Nodes, ObjectsAreWhatTheManifestsSay) {
+  auto plans = plan_nodes(3, "", {parse_taint("controller:dedicated:NoSchedule")});
+  auto node = node_object(plans[0]);
+  EXPECT_EQ(node["apiVersion"], "v1");
+  EXPECT_EQ(node["kind"], "Node");
+  EXPECT_EQ(node["metadata"]["name"], "node-0");
+  EXPECT_EQ(node["metadata"]["annotations"]["kwok.x-k8s.io/node"], "fake");
+  EXPECT_EQ(node["metadata"]["annotations"]["node.alpha.kubernetes.io/ttl"], "0");
+  EXPECT_EQ(node["metadata"]["labels"]["kolla.openstack.org/controller"], "true");
+  EXPECT_EQ(node["spec"]["taints"][0]["key"], "dedicated");
+  EXPECT_FALSE(node["spec"]["taints"][0].contains("value"));
+  EXPECT_FALSE(node_object(plans[1]).contains("spec"));
+  auto docs = YAML::LoadAll(node_manifests(plans, 0, 1));
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0]["metadata"]["annotations"]["node.alpha.kubernetes.io/ttl"].as<std::string>(),
+            "0");
+
+  auto storage = storage_objects(2, "/v");
+  ASSERT_EQ(storage.size(), 3u);
+  EXPECT_EQ(storage[0]["apiVersion"], "storage.k8s.io/v1");
+  EXPECT_EQ(storage[2]["metadata"]["name"], "kolla-pv-1");
+  EXPECT_EQ(storage[2]["spec"]["capacity"]["storage"], "1Ti");
+  EXPECT_EQ(storage[2]["spec"]["hostPath"]["path"], "/v/pv-1");
+}
+
+}  // namespace
+}  // namespace kolla::cluster
+
+namespace kolla::cluster {
+namespace {
+
+TEST(Nodes, AddressesAreUniqueAndAnnotated) {
+  auto plans = plan_nodes(1000, "");
+  std::set<std::string> addresses;
+  for (const auto& p : plans) addresses.insert(p.address);
+  EXPECT_EQ(addresses.size(), 1000u);
+  EXPECT_EQ(plans[250].address, "172.30.1.1");
+  auto node = node_object(plans[3]);
+  EXPECT_EQ(node["metadata"]["annotations"][std::string(kNodeAddressAnnotation)], "172.30.0.4");
 }
 
 }  // namespace

@@ -12,13 +12,6 @@
 namespace kolla::cluster {
 namespace {
 
-std::string trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
-
 Millis duration_field(const YAML::Node& node, const std::string& where) {
   if (!node.IsScalar()) throw std::invalid_argument(where + ": expected a duration such as 20s");
   try {
@@ -117,7 +110,7 @@ std::string heartbeat_key() {
 }
 
 // Node status templates (Go templates evaluated by kwok with its functions Now, Quote,
-// NodeConditions, NodeIP).
+// NodeConditions, NodeIP). The address comes from the node's own annotation.
 std::string node_initialize_template(const NodeCapacity& cap) {
   std::ostringstream t;
   t << R"({{ $now := Now }}
@@ -132,7 +125,8 @@ conditions:
 {{ end }}
 addresses:
 - type: InternalIP
-  address: {{ NodeIP | Quote }}
+  address: {{ or (index .metadata.annotations ")"
+    << kNodeAddressAnnotation << R"(") NodeIP | Quote }}
 - type: Hostname
   address: {{ .metadata.name | Quote }}
 )";
@@ -354,35 +348,6 @@ std::vector<std::pair<const LatencyRule*, std::string>> exclusive(
 }
 
 }  // namespace
-
-Millis parse_duration(std::string_view text) {
-  std::string s = trim(text);
-  if (s.empty()) throw std::invalid_argument("empty duration");
-  size_t pos = 0;
-  double value = 0;
-  try {
-    value = std::stod(s, &pos);
-  } catch (const std::exception&) {
-    throw std::invalid_argument("bad duration '" + s + "'");
-  }
-  std::string unit = trim(s.substr(pos));
-  double factor = 0;
-  if (unit.empty() || unit == "s") {
-    factor = 1000;
-  } else if (unit == "ms") {
-    factor = 1;
-  } else if (unit == "m") {
-    factor = 60000;
-  } else if (unit == "h") {
-    factor = 3600000;
-  } else {
-    throw std::invalid_argument("bad duration unit in '" + s + "' (use ms, s, m or h)");
-  }
-  if (value < 0 || !std::isfinite(value)) {
-    throw std::invalid_argument("duration must not be negative: '" + s + "'");
-  }
-  return Millis(std::llround(value * factor));
-}
 
 LatencyProfile parse_profile(std::string_view yaml_text) {
   YAML::Node root;

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/duration.hpp"
+
 namespace kolla::cluster {
 
 using Millis = std::chrono::milliseconds;
@@ -17,13 +19,17 @@ using Millis = std::chrono::milliseconds;
 // The annotation that makes a pod fail (a Job's pod ends Failed, any other pod crash-loops).
 inline constexpr std::string_view kFailAnnotation = "kolla.openstack.org/fail";
 // The node label that stops a node's heartbeat: the node turns NotReady and stays so.
+// The InternalIP kwok reports for a node (set on each node at creation; kwok's own --node-ip
+// would give every node the same address, and none at all when unset).
+inline constexpr std::string_view kNodeAddressAnnotation = "kolla.openstack.org/node-ip";
 inline constexpr std::string_view kHeartbeatLabel = "kolla.openstack.org/heartbeat";
 inline constexpr std::string_view kHeartbeatStopped = "stopped";
 // The annotation kwok selects the nodes it manages by.
 inline constexpr std::string_view kKwokNodeAnnotation = "kwok.x-k8s.io/node";
 
-// Parses "20s", "1.5s", "500ms", "2m" or a bare number of seconds. Throws std::invalid_argument.
-Millis parse_duration(std::string_view text);
+// Parses "20s", "1.5s", "500ms", "2m", "1m30s" or a bare number of seconds (kolla::parse_duration).
+// Throws std::invalid_argument.
+using kolla::parse_duration;
 
 // Which pods a rule applies to. Every given condition must hold; an empty match matches nothing.
 struct PodMatch {

@@ -133,34 +133,6 @@ std::string format_duration(std::int64_t seconds) {
   return buffer;
 }
 
-std::int64_t parse_duration_seconds(const std::string& text) {
-  if (text.empty()) throw std::invalid_argument("empty duration");
-  std::int64_t total = 0;
-  std::size_t i = 0;
-  bool any = false;
-  while (i < text.size()) {
-    std::size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-    if (i == start || i - start > 9) {
-      throw std::invalid_argument("invalid duration '" + text + "' (e.g. 300, 90s, 5m, 1h)");
-    }
-    const std::int64_t n = std::stoll(text.substr(start, i - start));
-    char unit = i < text.size() ? text[i++] : 's';
-    if (unit == 's') {
-      total += n;
-    } else if (unit == 'm') {
-      total += n * 60;
-    } else if (unit == 'h') {
-      total += n * 3600;
-    } else {
-      throw std::invalid_argument("invalid duration '" + text + "' (e.g. 300, 90s, 5m, 1h)");
-    }
-    any = true;
-  }
-  if (!any || total <= 0) throw std::invalid_argument("duration must be positive: " + text);
-  return total;
-}
-
 DeploymentView make_view(const json& osd, const std::vector<json>& services, std::int64_t now) {
   DeploymentView view;
   std::map<std::string, const json*> by_name;

@@ -48,9 +48,6 @@ std::optional<std::int64_t> parse_timestamp(const std::string& text);
 // "45s", "3m07s", "1h02m".
 std::string format_duration(std::int64_t seconds);
 
-// Parses a --timeout value: "90", "90s", "5m", "1h", "1m30s". Throws std::invalid_argument.
-std::int64_t parse_duration_seconds(const std::string& text);
-
 // The view of deployment `osd` (null when absent) and its OpenStackServices at time `now`.
 DeploymentView make_view(const json& osd, const std::vector<json>& services, std::int64_t now);
 

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <stdexcept>
+
+#include "common/duration.hpp"
 
 namespace kolla::fencing {
 
@@ -130,32 +133,11 @@ Millis parse_duration(const json& value) {
     return Millis(static_cast<long long>(std::llround(seconds * 1000.0)));
   }
   if (!value.is_string()) throw ConfigError("must be a duration such as \"30s\"");
-  const std::string text = value.get<std::string>();
-  std::size_t end = 0;
-  while (end < text.size() && ((text[end] >= '0' && text[end] <= '9') || text[end] == '.')) {
-    ++end;
+  try {
+    return kolla::parse_duration(value.get<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
   }
-  if (end == 0) throw ConfigError("\"" + text + "\" is not a duration");
-  const std::string number = text.substr(0, end);
-  const std::string unit = text.substr(end);
-  char* parse_end = nullptr;
-  const double n = std::strtod(number.c_str(), &parse_end);
-  if (parse_end != number.c_str() + number.size()) {
-    throw ConfigError("\"" + text + "\" is not a duration");
-  }
-  double factor = 0;
-  if (unit.empty() || unit == "s") {
-    factor = 1000;
-  } else if (unit == "ms") {
-    factor = 1;
-  } else if (unit == "m") {
-    factor = 60'000;
-  } else if (unit == "h") {
-    factor = 3'600'000;
-  } else {
-    throw ConfigError("\"" + text + "\": unit must be ms, s, m or h");
-  }
-  return Millis(static_cast<long long>(std::llround(n * factor)));
 }
 
 Config parse_config(const json& j) {

@@ -105,7 +105,8 @@ struct Config {
   bool use_lease = true;
 };
 
-// Parses "30s", "1.5s", "500ms", "2m", "1h" or a number of seconds. Throws ConfigError.
+// Parses a JSON number of seconds, or a string kolla::parse_duration reads ("30s", "1.5s",
+// "500ms", "2m", "1h", "1m30s", "3"). Throws ConfigError.
 Millis parse_duration(const json& value);
 
 // Parses the spec.fencing block (null → defaults, disabled). Throws ConfigError naming the field.
