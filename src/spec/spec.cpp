@@ -191,9 +191,9 @@ Spec from_json(const json& document) {
               "a DNS label (lower case letters, digits and '-')");
 
   if (!document.contains("spec") || document.at("spec").is_null()) fail("spec", "is required");
-  const json& s =
-      mapping(document, "spec", "spec",
-              {"release", "images", "region", "passwordsSecret", "network", "nodes", "services"});
+  const json& s = mapping(document, "spec", "spec",
+                          {"release", "images", "region", "passwordsSecret", "network", "nodes",
+                           "services", "fencing"});
   read_string(s, "release", "spec.release", spec.release, &kRelease,
               "a release such as \"2025.1\" (quote it) or a series name");
   const json& images = mapping(s, "images", "spec.images",
@@ -222,6 +222,8 @@ Spec from_json(const json& document) {
               "an interface name");
   read_string(network, "externalInterface", "spec.network.externalInterface",
               spec.network.external_interface, &kInterface, "an interface name");
+  // Validated by the fencing controller (src/fencing/config.hpp) and the CRD schema.
+  spec.fencing = mapping(s, "fencing", "spec.fencing", {});
   const json& nodes = mapping(s, "nodes", "spec.nodes", {});
   for (const auto& [role, selector] : nodes.items()) {
     const std::string path = "spec.nodes." + role;
@@ -281,21 +283,23 @@ json to_json(const Spec& spec) {
                  {"tagSuffix", spec.images.tag_suffix},
                  {"pullPolicy", spec.images.pull_policy}};
   if (!spec.images.tag.empty()) images["tag"] = spec.images.tag;
-  return {{"apiVersion", kApiVersion},
-          {"kind", kKind},
-          {"metadata", {{"name", spec.name}, {"namespace", spec.namespace_}}},
-          {"spec",
-           {{"release", spec.release},
-            {"images", images},
-            {"region", spec.region},
-            {"passwordsSecret", spec.passwords_secret},
-            {"network",
-             {{"internalAddress", spec.network.internal_address},
-              {"externalAddress", spec.network.external_address},
-              {"interface", spec.network.interface_},
-              {"externalInterface", spec.network.external_interface}}},
-            {"nodes", nodes},
-            {"services", services}}}};
+  json out = {{"apiVersion", kApiVersion},
+              {"kind", kKind},
+              {"metadata", {{"name", spec.name}, {"namespace", spec.namespace_}}},
+              {"spec",
+               {{"release", spec.release},
+                {"images", images},
+                {"region", spec.region},
+                {"passwordsSecret", spec.passwords_secret},
+                {"network",
+                 {{"internalAddress", spec.network.internal_address},
+                  {"externalAddress", spec.network.external_address},
+                  {"interface", spec.network.interface_},
+                  {"externalInterface", spec.network.external_interface}}},
+                {"nodes", nodes},
+                {"services", services}}}};
+  if (!spec.fencing.empty()) out["spec"]["fencing"] = spec.fencing;
+  return out;
 }
 
 json global_values(const Spec& spec) {

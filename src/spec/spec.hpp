@@ -61,7 +61,8 @@ struct Spec {
   // Role → node selector. Defaults for controller, compute and network; a role given in the
   // spec replaces its default selector as a whole.
   std::map<std::string, NodeSelector> nodes = default_nodes();
-  std::map<std::string, ServiceSpec> services;  // by chart name; at least one
+  std::map<std::string, ServiceSpec> services;        // by chart name; at least one
+  nlohmann::json fencing = nlohmann::json::object();  // spec.fencing, as given (see src/fencing)
 
   // Names of the enabled services, sorted.
   std::vector<std::string> enabled_services() const;

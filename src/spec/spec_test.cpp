@@ -62,6 +62,15 @@ TEST(Spec, JsonRoundTripIsLossless) {
   EXPECT_EQ(to_json(spec)["spec"]["services"]["horizon"]["enabled"], false);
 }
 
+TEST(Spec, FencingBlockIsKeptAsGiven) {
+  std::string text = std::string(kGood) + "  fencing:\n    enabled: true\n    gracePeriod: 60s\n";
+  Spec spec = parse_yaml(text, "fencing.yaml");
+  EXPECT_EQ(spec.fencing["gracePeriod"], "60s");
+  EXPECT_EQ(to_json(from_json(to_json(spec)))["spec"]["fencing"]["enabled"], true);
+  EXPECT_FALSE(to_json(parse_yaml(kGood, "good.yaml"))["spec"].contains("fencing"));
+  EXPECT_THROW(parse_yaml(std::string(kGood) + "  fencing: [1]\n", "bad.yaml"), SpecError);
+}
+
 TEST(Spec, GlobalValuesFollowContract) {
   Spec spec = parse_yaml(kGood, "good.yaml");
   auto g = global_values(spec);
