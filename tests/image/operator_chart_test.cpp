@@ -253,7 +253,17 @@ TEST_F(OperatorChart, ClusterRoleCoversWhatTheOperatorDoesAndNoMore) {
 }
 
 TEST_F(OperatorChart, NamespacedModeUsesARoleInTheWatchedNamespace) {
-  const auto docs = render(kChartsDir / "kolla-operator", {"--set", "watchNamespace=openstack"});
+  // Fencing works on cluster-scoped Nodes and always needs a ClusterRole of its own; without it,
+  // a namespaced operator has no cluster-wide grant at all.
+  const auto with_fencing =
+      render(kChartsDir / "kolla-operator", {"--set", "watchNamespace=openstack"});
+  for (const auto& d : with_fencing) {
+    if (d["kind"].as<std::string>("").starts_with("ClusterRole")) {
+      EXPECT_TRUE(d["metadata"]["name"].as<std::string>().ends_with("-fencing"));
+    }
+  }
+  const auto docs = render(kChartsDir / "kolla-operator",
+                           {"--set", "watchNamespace=openstack", "--set", "fencing.enabled=false"});
   EXPECT_EQ(find(docs, "ClusterRole"), nullptr);
   EXPECT_EQ(find(docs, "ClusterRoleBinding"), nullptr);
   const YAML::Node* role = nullptr;

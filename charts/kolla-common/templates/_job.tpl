@@ -38,6 +38,10 @@ Takes: dict
 {{- define "kolla.job" -}}
 {{- $component := .component | default .name -}}
 {{- $ctx := dict "root" .root "component" $component -}}
+{{- $jobs := .root.Values.jobs | default dict -}}
+{{- /* hasKey, not default: a backoffLimit of 0 is a real value */ -}}
+{{- $backoffLimit := 10 -}}
+{{- if hasKey . "backoffLimit" }}{{ $backoffLimit = .backoffLimit }}{{ else if hasKey $jobs "backoffLimit" }}{{ $backoffLimit = $jobs.backoffLimit }}{{ end -}}
 apiVersion: batch/v1
 kind: Job
 metadata:
@@ -48,7 +52,7 @@ metadata:
   annotations:
 {{ include "kolla.hookAnnotations" (dict "phase" .phase "weight" .weight) | indent 4 }}
 spec:
-  backoffLimit: {{ .backoffLimit | default ((.root.Values.jobs | default dict).backoffLimit) | default 10 }}
+  backoffLimit: {{ $backoffLimit }}
   template:
     metadata:
       labels:
