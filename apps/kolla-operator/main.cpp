@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   CLI::App app{"kolla-operator: deploys OpenStack from OpenStackDeployment resources"};
   kolla::op::ManagerOptions options;
   std::string log_level = "info";
+  bool disable_fencing = false;
   app.add_option("--kubeconfig", options.kubeconfig,
                  "kubeconfig file (default: $KUBECONFIG, "
                  "~/.kube/config, in-cluster)");
@@ -39,9 +40,12 @@ int main(int argc, char** argv) {
   app.add_option("--workers", options.workers, "service controller workers")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  app.add_flag("--disable-fencing", disable_fencing,
+               "do not run the fencing controller (spec.fencing is then ignored)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  options.fencing = !disable_fencing;
 
   kolla::init_logging(log_level);
   struct sigaction sa {};

@@ -4,6 +4,7 @@
 #include "cli/cli.hpp"
 #include "cli/deploy_commands.hpp"
 #include "cli/import_commands.hpp"
+#include "cli/node_commands.hpp"
 #include "common/log.hpp"
 #include "common/redact.hpp"
 
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   add_cluster_commands(app, global);
   add_import_commands(app, global);
   add_deploy_commands(app, global);
+  add_node_commands(app, global);
 
   try {
     app.parse(argc, argv);

@@ -362,6 +362,10 @@ struct FaultProxy::Impl {
     if (auto it = s->headers.find("Content-Type"); it != s->headers.end()) {
       content_type = it->second;
     }
+    // cpp-httplib gzips "application/json" bodies for clients that accept it, and a compressed
+    // stream is held back until the compressor flushes: watch events would not arrive until the
+    // stream ends. Kubernetes' own media type for watch streams is not compressed by it.
+    if (watch && content_type == "application/json") content_type = "application/json;stream=watch";
     std::optional<std::chrono::steady_clock::time_point> cut;
     if (d.cut_after.count() > 0) cut = std::chrono::steady_clock::now() + d.cut_after;
     const bool abort = decider.spec().cut_abort;

@@ -689,6 +689,47 @@ struct MultiGuard {
 
 WatchResult Client::watch(const GroupVersionKind& gvk, const std::string& ns,
                           const WatchOptions& options, const WatchHandler& handler) {
+  if (!options.resume) return watch_stream(gvk, ns, options, handler);
+  WatchOptions attempt_options = options;
+  std::size_t events = 0;
+  const WatchHandler counting = [&](const WatchEvent& event) {
+    ++events;
+    if (auto rv = event.resource_version(); !rv.empty()) attempt_options.resource_version = rv;
+    return handler(event);
+  };
+  // Sleeps for delay, waking early when the watch is cancelled; true when cancelled.
+  const auto cancelled_while_waiting = [&options](std::chrono::milliseconds delay) {
+    const auto until = std::chrono::steady_clock::now() + delay;
+    while (std::chrono::steady_clock::now() < until) {
+      if (options.cancel != nullptr && options.cancel->cancelled()) return true;
+      std::this_thread::sleep_for(
+          std::min<std::chrono::milliseconds>(delay, std::chrono::milliseconds(50)));
+    }
+    return options.cancel != nullptr && options.cancel->cancelled();
+  };
+  Backoff backoff(options_.retry_backoff);
+  for (;;) {
+    try {
+      WatchResult result = watch_stream(gvk, ns, attempt_options, counting);
+      result.events = events;
+      return result;
+    } catch (const ApiError& e) {
+      if (e.gone() || !(e.retryable() || e.code() == ErrorCode::kConnection)) throw;
+      spdlog::debug("watch {}: {}; resuming from {}", gvk.kind, e.what(),
+                    attempt_options.resource_version);
+    }
+    if (cancelled_while_waiting(backoff.next())) {
+      WatchResult result;
+      result.resource_version = attempt_options.resource_version;
+      result.cancelled = true;
+      result.events = events;
+      return result;
+    }
+  }
+}
+
+WatchResult Client::watch_stream(const GroupVersionKind& gvk, const std::string& ns,
+                                 const WatchOptions& options, const WatchHandler& handler) {
   const auto info = resolve(gvk);
   const std::map<std::string, std::string> params{
       {"watch", "1"},

@@ -55,6 +55,10 @@ struct WatchOptions {
   bool allow_bookmarks = true;
   int timeout_seconds = 300;      // server-side timeout; the stream then ends normally
   CancelToken* cancel = nullptr;  // not owned; may be shared by several watches
+  // Reconnect, with backoff, from the last version seen when the stream is cut or the watch
+  // request fails with a retryable error (5xx, 429, connection). Gone (410) is still thrown:
+  // the caller must list again.
+  bool resume = false;
 };
 
 struct WatchResult {
@@ -115,7 +119,8 @@ class Client {
 
   // Streams events to handler until the server ends the stream (timeout), the handler returns
   // false, or options.cancel fires. Throws ApiError: kGone when the resourceVersion is too old
-  // (HTTP 410 or an ERROR event with code 410), kConnection when the stream is cut.
+  // (HTTP 410 or an ERROR event with code 410), kConnection when the stream is cut (unless
+  // options.resume).
   WatchResult watch(const GroupVersionKind& gvk, const std::string& ns, const WatchOptions& options,
                     const WatchHandler& handler);
 
@@ -155,6 +160,10 @@ class Client {
   struct Impl;  // implementation detail (curl handle pool, counters, token)
 
  private:
+  // One watch request: the stream until it ends, is cut, is cancelled or the handler stops it.
+  WatchResult watch_stream(const GroupVersionKind& gvk, const std::string& ns,
+                           const WatchOptions& options, const WatchHandler& handler);
+
   KubeConfig config_;
   ClientOptions options_;
   std::unique_ptr<Impl> impl_;

@@ -5,6 +5,7 @@
 
 #include "operator/conditions.hpp"
 #include "operator/deployment_controller.hpp"
+#include "operator/event_routing.hpp"
 #include "operator/resources.hpp"
 #include "operator/service_controller.hpp"
 #include "operator/testing/fake_client.hpp"
@@ -109,6 +110,86 @@ TEST_F(DeploymentFixture, CreatesServicesWhenDependenciesAreReady) {
   EXPECT_EQ(osd()["status"]["plan"]["waves"].size(), 3u);
   EXPECT_EQ(osd()["status"]["observedGeneration"], 1);
   EXPECT_EQ(done.requeue_after, std::chrono::milliseconds(0));
+}
+
+// A dependency turning Ready enqueues its deployment at once (no timer): the informer's
+// OpenStackService update handler maps the service to its OpenStackDeployment, and that one
+// reconcile creates the dependants.
+TEST_F(DeploymentFixture, DependencyTurningReadyEnqueuesItsDeploymentAtOnce) {
+  client.put(deployment_cr(
+      {{"mariadb", json::object()}, {"memcached", json::object()}, {"keystone", json::object()}}));
+  reconciler.reconcile("openstack/aio");
+  client.set_status(kServiceKind, "openstack", "mariadb", ready_status());
+  ASSERT_FALSE(oss("keystone"));
+
+  Controller services(
+      "service", [](const std::string&) { return Result{}; }, {}, nullptr, clock);
+  Controller deployments(
+      "deployment", [this](const std::string& key) { return reconciler.reconcile(key); }, {},
+      nullptr, clock);
+  const kube::EventHandlers handlers = service_event_handlers(services, deployments);
+  const auto before = std::make_shared<const json>(*oss("memcached"));
+  client.set_status(kServiceKind, "openstack", "memcached", ready_status());
+  const auto after = std::make_shared<const json>(*oss("memcached"));
+  handlers.on_update(before, after);
+
+  // Ready now, not after a delay; a status-only change does not re-run the service itself.
+  EXPECT_EQ(deployments.queue().len(), 1u);
+  EXPECT_EQ(deployments.queue().delayed_len(), 0u);
+  EXPECT_EQ(services.queue().len(), 0u);
+  ASSERT_TRUE(deployments.process_one());
+  ASSERT_TRUE(oss("keystone"));
+  EXPECT_EQ(oss("keystone")->at("spec")["dependencies"], json::array({"mariadb", "memcached"}));
+}
+
+TEST(EventRouting, MapsOwnedObjectsToTheirService) {
+  const json job = {{"kind", "Job"},
+                    {"metadata",
+                     {{"name", "keystone-db-sync"},
+                      {"namespace", "openstack"},
+                      {"labels", {{kServiceLabel, "keystone"}}}}}};
+  EXPECT_EQ(owning_service_key(job), "openstack/keystone");
+  const json owned = {
+      {"metadata",
+       {{"name", "x"},
+        {"namespace", "openstack"},
+        {"ownerReferences", json::array({{{"apiVersion", "kolla.openstack.org/v1alpha1"},
+                                          {"kind", "OpenStackService"},
+                                          {"name", "glance"}}})}}}};
+  EXPECT_EQ(owning_service_key(owned), "openstack/glance");
+  EXPECT_FALSE(owning_service_key(json{{"metadata", {{"name", "y"}}}}));
+
+  // EndpointSlice → its Service (by kubernetes.io/service-name) → the Service's owner.
+  const auto svc =
+      std::make_shared<const json>(json{{"kind", "Service"},
+                                        {"metadata",
+                                         {{"name", "keystone-api"},
+                                          {"namespace", "openstack"},
+                                          {"labels", {{kServiceLabel, "keystone"}}}}}});
+  const json slice = {{"metadata",
+                       {{"name", "keystone-api-abcde"},
+                        {"namespace", "openstack"},
+                        {"labels", {{kEndpointSliceServiceLabel, "keystone-api"}}}}}};
+  auto lookup = [&](const std::string& key) {
+    return key == "openstack/keystone-api" ? svc : kube::ObjectPtr{};
+  };
+  EXPECT_EQ(endpoint_slice_service_key(slice, lookup), "openstack/keystone");
+
+  FakeClock clock;
+  Controller services(
+      "service", [](const std::string&) { return Result{}; }, {}, nullptr, clock);
+  endpoint_slice_event_handlers(services, lookup).on_add(std::make_shared<const json>(slice));
+  EXPECT_EQ(services.queue().try_get(), "openstack/keystone");
+
+  // Status-only updates are the controller's own writes; spec changes and resyncs count.
+  json a = {{"metadata", {{"name", "s"}, {"resourceVersion", "1"}}}, {"spec", {{"x", 1}}}};
+  json b = a;
+  b["metadata"]["resourceVersion"] = "2";
+  b["status"] = {{"phase", "Ready"}};
+  EXPECT_FALSE(changed_beyond_status(a, b));
+  b["spec"]["x"] = 2;
+  EXPECT_TRUE(changed_beyond_status(a, b));
+  EXPECT_TRUE(changed_beyond_status(a, a));
 }
 
 TEST_F(DeploymentFixture, WaitingForDependencyNamesTheBlocker) {
@@ -334,6 +415,27 @@ TEST_F(ServiceFixture, CompletedJobIsNotRerunUnlessItChanged) {
   ASSERT_TRUE(job);
   EXPECT_NE(job->at("metadata")["uid"], uid) << "changed Job: recreated";
   EXPECT_EQ(job->at("spec")["backoffLimit"], 5);
+}
+
+TEST_F(ServiceFixture, FailedJobDeletedByHandRunsAgain) {
+  reconciler.reconcile("openstack/glance");
+  client.set_status(
+      kube::gvk::kJob, "openstack", "glance-db-sync",
+      {{"conditions",
+        json::array(
+            {{{"type", "Failed"}, {"status", "True"}, {"reason", "BackoffLimitExceeded"}}})}});
+  reconciler.reconcile("openstack/glance");
+  EXPECT_EQ(svc()["status"]["phase"], "Failed");
+  const std::string uid = get(kube::gvk::kJob, "glance-db-sync")->at("metadata")["uid"];
+
+  // The operator never re-runs an unchanged Job by itself; deleting it is how one retries.
+  client.remove(kube::gvk::kJob, "openstack", "glance-db-sync");
+  reconciler.reconcile("openstack/glance");
+  auto job = get(kube::gvk::kJob, "glance-db-sync");
+  ASSERT_TRUE(job) << "applied again";
+  EXPECT_NE(job->at("metadata")["uid"], uid);
+  EXPECT_EQ(svc()["status"]["phase"], "Progressing");
+  EXPECT_FALSE(is_condition_true(svc()["status"]["conditions"], "Degraded"));
 }
 
 TEST_F(ServiceFixture, PrunesObjectsThatLeftTheRenderAndCleansUpOnDelete) {

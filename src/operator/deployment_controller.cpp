@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -31,6 +32,21 @@ bool service_ready(const json& svc) {
       svc.value("/status/observedGeneration"_json_pointer, std::int64_t{-1});
   const json conditions = svc.value("/status/conditions"_json_pointer, json::array());
   return observed >= generation && is_condition_true(conditions, condition::kReady);
+}
+
+// Whether the live OpenStackService already carries everything desired holds (spec, labels, owner):
+// then applying it again would change nothing, and skipping the call keeps a reconcile cheap.
+bool up_to_date(const json& live, const json& desired) {
+  if (live.value("spec", json()) != desired["spec"]) return false;
+  const json labels = live.value("/metadata/labels"_json_pointer, json::object());
+  for (const auto& [k, v] : desired["metadata"]["labels"].items()) {
+    if (!labels.is_object() || !labels.contains(k) || labels[k] != v) return false;
+  }
+  const json refs = live.value("/metadata/ownerReferences"_json_pointer, json::array());
+  for (const auto& want : desired["metadata"]["ownerReferences"]) {
+    if (std::find(refs.begin(), refs.end(), want) == refs.end()) return false;
+  }
+  return true;
 }
 
 std::string joined(const std::vector<std::string>& items) {
@@ -187,13 +203,16 @@ Result DeploymentReconciler::reconcile(const std::string& key) {
                         {"chart", planned.name},
                         {"values", values},
                         {"dependencies", planned.waits_for}}}};
-      json applied = client_.apply(desired, kFieldManager, true);
+      if (exists && up_to_date(it->second, desired)) {
+        // Nothing to change.
+      } else {
+        existing[planned.name] = client_.apply(desired, kFieldManager, true);
+      }
       if (!exists) {
         spdlog::info("deployment {}: created service {}", key, planned.name);
         events_.normal(deployment, "ServiceCreated",
                        fmt::format("created {} (wave {})", planned.name, planned.wave));
       }
-      existing[planned.name] = applied;
     }
     json entry = {{"name", planned.name}, {"wave", planned.wave}};
     const json& svc = exists || unready.empty() ? existing[planned.name] : json();

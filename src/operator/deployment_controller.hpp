@@ -20,7 +20,9 @@
 namespace kolla::op {
 
 struct DeploymentControllerOptions {
-  std::chrono::milliseconds poll{5'000};  // re-check while not Ready (events also trigger)
+  // Re-check while not Ready: a safety net only, every OpenStackService event enqueues its
+  // deployment at once (event_routing.hpp).
+  std::chrono::milliseconds poll{30'000};
 };
 
 // Returns the catalog to plan with (re-read on each reconcile so chart edits are seen).

@@ -7,6 +7,10 @@
 //   Job          Complete → Healthy; Failed → Degraded with the failure reason
 //   PVC          Bound → Healthy; Lost → Degraded
 //   Service      no selector / ExternalName → Healthy; else at least one ready endpoint
+//                (in its EndpointSlices). The same holds on the local cluster: kwok gives simulated
+//                pods an IP and the Ready condition, and kube-controller-manager's EndpointSlice
+//                controller fills the slices as on any cluster (hostNetwork pods take their
+//                node's InternalIP, so simulated nodes need one).
 //   Pod          Running+Ready or Succeeded → Healthy; Failed → Degraded
 //   anything else: Healthy once it exists.
 

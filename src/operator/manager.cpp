@@ -3,13 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "common/process.hpp"
 #include "common/redact.hpp"
+#include "fencing/config.hpp"
+#include "fencing/fencer.hpp"
 #include "kube/informer.hpp"
 #include "operator/controller.hpp"
 #include "operator/deployment_controller.hpp"
+#include "operator/event_routing.hpp"
 #include "operator/events.hpp"
 #include "operator/http_endpoints.hpp"
 #include "operator/leader_election.hpp"
@@ -17,20 +21,6 @@
 #include "operator/service_controller.hpp"
 
 namespace kolla::op {
-
-namespace {
-
-// Enqueues the OpenStackService named by an owned object's inventory label.
-std::function<void(const kube::ObjectPtr&)> by_service_label(Controller& controller) {
-  return [&controller](const kube::ObjectPtr& o) {
-    const std::string svc =
-        o->value("/metadata/labels/kolla.openstack.org~1service"_json_pointer, std::string{});
-    const std::string ns = o->value("/metadata/namespace"_json_pointer, std::string{});
-    if (!svc.empty()) controller.enqueue(kube::object_key(ns, svc));
-  };
-}
-
-}  // namespace
 
 int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
   auto client = kube::Client::from_kubeconfig({options.kubeconfig, options.context});
@@ -66,30 +56,14 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
   inf.namespace_ = options.namespace_;
   std::vector<std::unique_ptr<kube::Informer>> informers;
   auto osd = std::make_unique<kube::Informer>(client, kDeploymentKind, inf);
-  auto enqueue_deployment = [&deployments](const kube::ObjectPtr& o) {
-    deployments.enqueue(kube::object_key(*o));
-  };
-  osd->add_handlers({enqueue_deployment,
-                     [enqueue_deployment](const kube::ObjectPtr&, const kube::ObjectPtr& n) {
-                       enqueue_deployment(n);
-                     },
-                     enqueue_deployment});
+  const kube::Informer* deployments_informer = osd.get();
+  // Every change a controller waits for enqueues the waiting key at once (event_routing.hpp);
+  // the controllers' polls are only a safety net.
+  osd->add_handlers(deployment_event_handlers(deployments));
   informers.push_back(std::move(osd));
 
   auto oss = std::make_unique<kube::Informer>(client, kServiceKind, inf);
-  auto on_service = [&deployments, &services](const kube::ObjectPtr& o) {
-    services.enqueue(kube::object_key(*o));
-    const std::string owner =
-        o->value("/metadata/labels/kolla.openstack.org~1deployment"_json_pointer, std::string{});
-    if (!owner.empty()) {
-      deployments.enqueue(
-          kube::object_key(o->value("/metadata/namespace"_json_pointer, std::string{}), owner));
-    }
-  };
-  oss->add_handlers(
-      {on_service,
-       [on_service](const kube::ObjectPtr&, const kube::ObjectPtr& n) { on_service(n); },
-       on_service});
+  oss->add_handlers(service_event_handlers(services, deployments));
   informers.push_back(std::move(oss));
 
   kube::InformerOptions owned = inf;
@@ -97,10 +71,26 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
   for (const auto& gvk :
        {kube::gvk::kJob, kube::gvk::kDeployment, kube::gvk::kStatefulSet, kube::gvk::kDaemonSet}) {
     auto informer = std::make_unique<kube::Informer>(client, gvk, owned);
-    auto h = by_service_label(services);
-    informer->add_handlers({h, [h](const kube::ObjectPtr&, const kube::ObjectPtr& n) { h(n); }, h});
+    informer->add_handlers(owned_object_event_handlers(services));
     informers.push_back(std::move(informer));
   }
+  // Event sources only (the reconcilers read the API): PVCs and Services a service applied, and
+  // the EndpointSlices of those Services (labelled with the Service's name, not ours). They do not
+  // gate readiness, so a narrower RBAC (no watch on them) degrades to the safety-net poll.
+  std::vector<std::unique_ptr<kube::Informer>> event_sources;
+  for (const auto& gvk : {kube::gvk::kPersistentVolumeClaim, kube::gvk::kService}) {
+    auto informer = std::make_unique<kube::Informer>(client, gvk, owned);
+    informer->add_handlers(owned_object_event_handlers(services));
+    event_sources.push_back(std::move(informer));
+  }
+  const kube::Informer* kube_services = event_sources.back().get();
+  kube::InformerOptions slices = inf;
+  slices.label_selector = kEndpointSliceServiceLabel;
+  auto slice_informer = std::make_unique<kube::Informer>(client, kEndpointSliceKind, slices);
+  slice_informer->add_handlers(endpoint_slice_event_handlers(
+      services,
+      [kube_services](const std::string& key) { return kube_services->store().get(key); }));
+  event_sources.push_back(std::move(slice_informer));
 
   auto synced = [&informers] {
     for (const auto& i : informers) {
@@ -123,6 +113,36 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
     return 2;
   }
 
+  // Fencing: configured by spec.fencing of the OpenStackDeployments the informer holds. An
+  // invalid block disables it (logged once per distinct error).
+  std::mutex fencing_mutex;
+  std::string fencing_error;
+  fencing::ConfigProvider fencing_config = [&]() -> fencing::Config {
+    std::vector<json> items;
+    for (const auto& o : deployments_informer->store().list()) items.push_back(*o);
+    const auto block = fencing::fencing_block(items);
+    if (!block) return fencing::Config{};
+    try {
+      fencing::Config config = fencing::parse_config(*block);
+      std::lock_guard lock(fencing_mutex);
+      fencing_error.clear();
+      return config;
+    } catch (const fencing::ConfigError& e) {
+      const std::string message = redact(e.what());
+      std::lock_guard lock(fencing_mutex);
+      if (message != fencing_error) {
+        spdlog::error("spec.fencing is invalid, fencing disabled: {}", message);
+        fencing_error = message;
+      }
+      return fencing::Config{};
+    }
+  };
+  std::unique_ptr<fencing::FencingController> fencer;
+  if (options.fencing) {
+    fencer = std::make_unique<fencing::FencingController>(
+        client, objects, events, fencing_config, fencing::FencingDeps{}, &controller_metrics);
+  }
+
   std::atomic<bool> leading{!options.leader_elect};
   std::atomic<bool> lost{false};
   std::atomic<bool> started{false};
@@ -130,10 +150,13 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
     if (started.exchange(true)) return;
     services.start();
     deployments.start();
-    spdlog::info("controllers started ({} workers)", options.workers);
+    if (fencer) fencer->start();
+    spdlog::info("controllers started ({} workers, fencing {})", options.workers,
+                 fencer ? "on" : "off");
   };
 
   for (auto& i : informers) i->start();
+  for (auto& i : event_sources) i->start();
   std::unique_ptr<LeaderElector> elector;
   if (options.leader_elect) {
     LeaderElectionOptions le;
@@ -166,9 +189,11 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   spdlog::info("shutting down");
+  if (fencer) fencer->stop();
   services.stop();
   deployments.stop();
   for (auto& i : informers) i->stop();
+  for (auto& i : event_sources) i->stop();
   if (elector) elector->stop();
   endpoints.stop();
   return code;

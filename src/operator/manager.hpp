@@ -1,7 +1,11 @@
 #pragma once
 // Runs both controllers in one process: informers (OpenStackDeployments, OpenStackServices and
 // the workload kinds the services own) feed the work queues; /metrics, /healthz and /readyz are
-// served; with leader election only the Lease holder reconciles.
+// served; with leader election only the Lease holder reconciles. The fencing controller
+// (src/fencing) runs beside them while leading, configured by spec.fencing of the
+// OpenStackDeployments (inert while none enables it).
+//
+// Library kolla_manager (it links kolla_fencing, which itself links kolla_operator).
 
 #include <atomic>
 #include <string>
@@ -19,6 +23,7 @@ struct ManagerOptions {
   std::string health_addr = ":8081";   // empty: not served
   std::string charts_dir;              // empty: <source dir>/charts
   int workers = 4;
+  bool fencing = true;  // run the fencing controller (--disable-fencing)
 };
 
 // Runs until `stop` becomes true (SIGTERM) or leadership is lost. Returns the exit code.

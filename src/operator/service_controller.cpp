@@ -139,6 +139,14 @@ json ServiceReconciler::desired_object(const json& service, const chart::Rendere
     meta["namespace"] = service["metadata"].value("namespace", "default");
     meta["ownerReferences"] = json::array({owner_reference(service)});
   }
+  if (gvk == kube::gvk::kStatefulSet && o.contains("spec") && o["spec"].is_object() &&
+      !o["spec"].contains("persistentVolumeClaimRetentionPolicy")) {
+    // The claims of volumeClaimTemplates carry neither our label nor an owner, so the inventory
+    // cannot find them: let the StatefulSet own them, so that they go with it (deleted with the
+    // service, contracts of cleanup()), while scaling down keeps them. A chart may say otherwise.
+    o["spec"]["persistentVolumeClaimRetentionPolicy"] = {{"whenDeleted", "Delete"},
+                                                         {"whenScaled", "Retain"}};
+  }
   if (gvk == kube::gvk::kJob) {
     if (!meta.contains("annotations") || !meta["annotations"].is_object()) {
       meta["annotations"] = json::object();
@@ -369,6 +377,11 @@ Result ServiceReconciler::reconcile(const std::string& key) {
     for (std::size_t i : members) {
       const json desired = desired_object(service, rendered->objects[i]);
       live[i] = read_live(desired);
+      if (live[i].is_null() && state.phases.contains(p)) {
+        // Deleted behind our back, e.g. a failed Job deleted to run it again: apply it anew.
+        spdlog::info("service {}: {} is gone, applying it again", key, rendered->objects[i].id());
+        if (apply_object(service, rendered->objects[i])) live[i] = read_live(desired);
+      }
       HealthContext ctx;
       if (needs_endpoint_slices(live[i])) {
         try {

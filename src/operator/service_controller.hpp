@@ -3,10 +3,12 @@
 //   1. renders the chart (cached by the renderer's hash: no helm run while inputs are unchanged);
 //   2. applies it phase by phase in apply order with server-side apply (field manager
 //      kolla-operator, force), each object labelled kolla.openstack.org/service=<name> and owned
-//      by the OpenStackService;
+//      by the OpenStackService; a StatefulSet without a persistentVolumeClaimRetentionPolicy gets
+//      whenDeleted: Delete (its claims go with it, so teardown leaves the namespace clean);
 //   3. waits for each phase's health before the next (src/operator/health.hpp);
 //   4. a Job is applied once: a completed Job is left alone unless its rendered spec changed,
-//      then it is deleted and created again (Job templates are immutable);
+//      then it is deleted and created again (Job templates are immutable); an applied object
+//      that disappeared (a failed Job deleted by hand to retry it) is applied again;
 //   5. when every phase is healthy, prunes labelled objects that left the render;
 //   6. writes status (phase, conditions Ready/Progressing/Degraded, objects with health,
 //      currentStep, waitingOn) and Events;
@@ -30,7 +32,9 @@ namespace kolla::op {
 
 struct ServiceControllerOptions {
   std::string only_service;  // reconcile only OpenStackServices of this service (spec.service)
-  std::chrono::milliseconds poll{3'000};      // re-check health while progressing
+  // Re-check while progressing: a safety net only, the objects' events enqueue the service at
+  // once (event_routing.hpp).
+  std::chrono::milliseconds poll{30'000};
   std::chrono::milliseconds resync{600'000};  // re-apply everything this often (drift)
   std::chrono::milliseconds failed_retry{30'000};
 };

@@ -69,8 +69,12 @@ The rules the operator needs in the namespaces it watches, one per line of what 
   resources: [jobs]
   verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [""]
-  resources: [configmaps, services, persistentvolumeclaims]
+  resources: [configmaps]
   verbs: [get, list, create, patch, delete]
+# Services and claims are also watched (by the inventory label) to wake their service up.
+- apiGroups: [""]
+  resources: [services, persistentvolumeclaims]
+  verbs: [get, list, watch, create, patch, delete]
 # Kinds of the operator's inventory that no chart renders today: listed by the inventory label
 # when pruning and on teardown, deleted when labelled. No get, create or patch.
 - apiGroups: [""]
@@ -79,10 +83,10 @@ The rules the operator needs in the namespaces it watches, one per line of what 
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [roles, rolebindings]
   verbs: [list, delete]
-# Service health: ready endpoints behind a Service.
+# Service health: ready endpoints behind a Service, watched to notice them at once.
 - apiGroups: [discovery.k8s.io]
   resources: [endpointslices]
-  verbs: [list]
+  verbs: [list, watch]
 # Events on OpenStackDeployments and OpenStackServices (repeats are patched).
 - apiGroups: [""]
   resources: [events]

@@ -1,0 +1,54 @@
+#pragma once
+// Informer events → work-queue keys. Controllers react to changes, not to timers: every object a
+// controller waits on enqueues the key of the object that waits, at once (client-go's
+// EnqueueRequestForOwner / handler.EnqueueRequestsFromMapFunc):
+//   - an OpenStackService event enqueues its OpenStackDeployment (label
+//     kolla.openstack.org/deployment, else its OpenStackDeployment ownerReference), so that a
+//     service turning Ready creates its dependants without delay; status-only changes (the
+//     service's own status writes) do not enqueue the service itself;
+//   - an event on an object a service applied (Job, Deployment, StatefulSet, DaemonSet, PVC,
+//     Service) enqueues the owning OpenStackService (label kolla.openstack.org/service, else its
+//     OpenStackService ownerReference);
+//   - an EndpointSlice event enqueues the OpenStackService owning the Service named by the
+//     slice's kubernetes.io/service-name label.
+// The controllers' requeue_after polls remain as a slow safety net only.
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "kube/informer.hpp"
+#include "kube/resource.hpp"
+#include "operator/controller.hpp"
+
+namespace kolla::op {
+
+using kube::json;
+
+inline const kube::GroupVersionKind kEndpointSliceKind{"discovery.k8s.io", "v1", "EndpointSlice"};
+inline constexpr const char* kEndpointSliceServiceLabel = "kubernetes.io/service-name";
+
+// "namespace/name" of the OpenStackService owning an applied object, if any.
+std::optional<std::string> owning_service_key(const json& object);
+// "namespace/name" of the OpenStackDeployment an OpenStackService belongs to, if any.
+std::optional<std::string> owning_deployment_key(const json& service);
+// "namespace/name" of the OpenStackService owning the Service an EndpointSlice belongs to;
+// lookup returns the Service of a key from a cache (nullptr when unknown).
+std::optional<std::string> endpoint_slice_service_key(
+    const json& slice, const std::function<kube::ObjectPtr(const std::string& key)>& lookup);
+// Whether an update changed more than status (and resourceVersion/managedFields, which every
+// write changes). An update with identical objects (an informer resync) counts as a change.
+bool changed_beyond_status(const json& old_object, const json& new_object);
+
+// OpenStackService events: enqueue the service (unless only its status changed) and its
+// deployment (always: the deployment aggregates its services' status).
+kube::EventHandlers service_event_handlers(Controller& services, Controller& deployments);
+// OpenStackDeployment events: enqueue the deployment unless only its status changed.
+kube::EventHandlers deployment_event_handlers(Controller& deployments);
+// Events on objects a service applied: enqueue the owning service.
+kube::EventHandlers owned_object_event_handlers(Controller& services);
+// EndpointSlice events: enqueue the service owning the slice's Service.
+kube::EventHandlers endpoint_slice_event_handlers(
+    Controller& services, std::function<kube::ObjectPtr(const std::string& key)> lookup);
+
+}  // namespace kolla::op
