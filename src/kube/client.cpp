@@ -524,27 +524,22 @@ json Client::create(const json& object, const WriteOptions& options) {
 }
 
 json Client::update(const json& object, const WriteOptions& options) {
-  const auto gvk = GroupVersionKind::of(object);
-  const auto info = resolve(gvk);
-  const auto ns = namespace_for(info, object, config_.namespace_);
-  const auto name = metadata_field(object, "name");
-  if (name.empty()) throw std::invalid_argument("update: the object has no metadata.name");
-  const auto path = resource_path(info, ns, name) + query_string(write_params(options));
-  auto updated =
-      checked(execute(*impl_, config_, options_, "PUT", path,
-                      with_namespace(info, object, ns).dump(), "application/json", "update", true),
-              "PUT", path);
-  fill_kind(updated, gvk);
-  return updated;
+  return put(object, options, "");
 }
 
 json Client::update_status(const json& object, const WriteOptions& options) {
+  return put(object, options, "status");
+}
+
+json Client::put(const json& object, const WriteOptions& options, const std::string& subresource) {
   const auto gvk = GroupVersionKind::of(object);
   const auto info = resolve(gvk);
   const auto ns = namespace_for(info, object, config_.namespace_);
   const auto name = metadata_field(object, "name");
-  if (name.empty()) throw std::invalid_argument("update_status: the object has no metadata.name");
-  const auto path = resource_path(info, ns, name, "status") + query_string(write_params(options));
+  const std::string verb = subresource.empty() ? "update" : "update_" + subresource;
+  if (name.empty()) throw std::invalid_argument(verb + ": the object has no metadata.name");
+  const auto path =
+      resource_path(info, ns, name, subresource) + query_string(write_params(options));
   auto updated =
       checked(execute(*impl_, config_, options_, "PUT", path,
                       with_namespace(info, object, ns).dump(), "application/json", "update", true),

@@ -163,6 +163,8 @@ class Client {
   // One watch request: the stream until it ends, is cut, is cancelled or the handler stops it.
   WatchResult watch_stream(const GroupVersionKind& gvk, const std::string& ns,
                            const WatchOptions& options, const WatchHandler& handler);
+  // PUT of the object, or of one of its subresources ("status").
+  json put(const json& object, const WriteOptions& options, const std::string& subresource);
 
   KubeConfig config_;
   ClientOptions options_;
