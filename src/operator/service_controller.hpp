@@ -33,8 +33,9 @@ namespace kolla::op {
 struct ServiceControllerOptions {
   std::string only_service;  // reconcile only OpenStackServices of this service (spec.service)
   // Re-check while progressing: a safety net only, the objects' events enqueue the service at
-  // once (event_routing.hpp).
-  std::chrono::milliseconds poll{30'000};
+  // once (event_routing.hpp). Kept short because an event can arrive before what routes it (an
+  // EndpointSlice seen before its Service is in the cache, e.g. right after a leader change).
+  std::chrono::milliseconds poll{5'000};
   std::chrono::milliseconds resync{600'000};  // re-apply everything this often (drift)
   std::chrono::milliseconds failed_retry{30'000};
 };
