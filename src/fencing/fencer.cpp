@@ -176,16 +176,10 @@ op::Result FencingReconciler::power_off(json node, FenceRecord record, const Con
     spdlog::info("fencing {}: power status before power-off: {}", target.node, e.what());
   }
   if (state == PowerState::kOff) {
-    record.state = FenceState::kPoweredOff;
-    record.powered_off = now;
-    record.updated = now;
-    record.requested.reset();
-    record.next_attempt.reset();
-    record.message = "the node was already powered off";
-    node = save(std::move(node), record);
-    events_.normal(node, "NodePoweredOff",
-                   "agent " + record.agent + " reports the node powered off (no power-off sent)");
-    return kSoon;
+    const std::string event =
+        "agent " + record.agent + " reports the node powered off (no power-off sent)";
+    return record_powered_off(std::move(node), std::move(record), now,
+                              "the node was already powered off", event);
   }
   // Record the attempt before sending it.
   ++record.attempts;
@@ -206,6 +200,21 @@ op::Result FencingReconciler::power_off(json node, FenceRecord record, const Con
   return after(config.confirm_interval);
 }
 
+op::Result FencingReconciler::record_powered_off(json node, FenceRecord record,
+                                                 std::chrono::system_clock::time_point now,
+                                                 const std::string& message,
+                                                 const std::string& event) {
+  record.state = FenceState::kPoweredOff;
+  record.powered_off = now;
+  record.updated = now;
+  record.requested.reset();
+  record.next_attempt.reset();
+  record.message = message;
+  node = save(std::move(node), record);
+  events_.normal(node, "NodePoweredOff", event);
+  return kSoon;
+}
+
 op::Result FencingReconciler::check_power(json node, FenceRecord record, const Config& config) {
   const auto now = clock_.wall();
   std::string error;
@@ -219,17 +228,10 @@ op::Result FencingReconciler::check_power(json node, FenceRecord record, const C
     }
   }
   if (state == PowerState::kOff) {
-    record.state = FenceState::kPoweredOff;
-    record.powered_off = now;
-    record.updated = now;
-    record.requested.reset();
-    record.next_attempt.reset();
-    record.message = "power-off confirmed";
-    node = save(std::move(node), record);
-    events_.normal(node, "NodePoweredOff",
-                   fmt::format("agent {} confirms the node is powered off (attempt {})",
-                               record.agent, record.attempts));
-    return kSoon;
+    const std::string event = fmt::format("agent {} confirms the node is powered off (attempt {})",
+                                          record.agent, record.attempts);
+    return record_powered_off(std::move(node), std::move(record), now, "power-off confirmed",
+                              event);
   }
   const auto deadline = record.requested.value_or(now) + config.confirm_timeout;
   if (now < deadline) {

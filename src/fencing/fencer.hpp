@@ -75,6 +75,10 @@ class FencingReconciler {
   op::Result force_delete(const json& node, const std::vector<json>& stuck);
   // Writes the record (and whatever else changed in node) with the node's resourceVersion.
   json save(json node, const FenceRecord& record);
+  // The machine is off (confirmed or found so): record it, with a NodePoweredOff Event.
+  op::Result record_powered_off(json node, FenceRecord record,
+                                std::chrono::system_clock::time_point now,
+                                const std::string& message, const std::string& event);
   std::unique_ptr<FenceAgent> agent_for(const FenceRecord& record, const Config& config,
                                         std::string& error);
   Credentials credentials(const std::string& secret, const Config& config);
