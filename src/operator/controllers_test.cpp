@@ -390,7 +390,8 @@ TEST_F(ServiceFixture, AppliesPhaseByPhaseWaitingForHealth) {
   EXPECT_EQ(svc()["status"]["phase"], "Ready");
   EXPECT_TRUE(is_condition_true(svc()["status"]["conditions"], "Ready"));
   EXPECT_EQ(svc()["status"]["objects"].size(), 4u);
-  for (const auto& o : svc()["status"]["objects"]) EXPECT_EQ(o["health"], "Healthy") << o.dump();
+  const json objects = svc()["status"]["objects"];  // a copy: svc() returns a temporary
+  for (const auto& o : objects) EXPECT_EQ(o["health"], "Healthy") << o.dump();
   EXPECT_EQ(renderer.renders, 1) << "rendered once while the hash is unchanged";
   EXPECT_EQ(registry.gauge("kolla_operator_services", "").value({{"phase", "Ready"}}), 1);
 }
