@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the pinned Kubernetes control plane, etcd and kwok from the Go module proxy, once per
-# machine, into a cache keyed by version. Prints progress; does nothing when the cache is warm.
+# Builds the pinned Kubernetes control plane, etcd, kwok and kwokctl from the Go module proxy, once
+# per machine, into a cache keyed by version. Prints progress; does nothing when the cache is warm.
 set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-v1.37.2}"
@@ -10,7 +10,7 @@ CACHE_ROOT="${KOLLA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kolla-kubernetes}"
 BIN_DIR="$CACHE_ROOT/k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
 export GOFLAGS="${GOFLAGS:--trimpath}" CGO_ENABLED=0
 
-want=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok)
+want=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl)
 missing=()
 for b in "${want[@]}"; do [[ -x "$BIN_DIR/$b" ]] || missing+=("$b"); done
 if [[ ${#missing[@]} -eq 0 ]]; then
@@ -87,10 +87,14 @@ if [[ ! -x "$BIN_DIR/etcd" ]]; then
   mv "$BIN_DIR/etcd.tmp" "$BIN_DIR/etcd"
 fi
 
-if [[ ! -x "$BIN_DIR/kwok" ]]; then
-  step "building kwok $KWOK_VERSION"
-  GOBIN="$BIN_DIR" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-fi
+# kwokctl is kwok's cluster manager. `kollakube cluster up` launches the processes itself (it needs
+# its own PKI, node-IP and Stage set-up), but kwokctl ships in the same cache for people who know
+# it (e.g. `kwokctl create cluster --runtime binary` with these binaries).
+for b in kwok kwokctl; do
+  [[ -x "$BIN_DIR/$b" ]] && continue
+  step "building $b $KWOK_VERSION"
+  GOBIN="$BIN_DIR" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/$b@$KWOK_VERSION"
+done
 
 step "binaries ready in $BIN_DIR"
 echo "$BIN_DIR"

@@ -206,6 +206,13 @@ FaultDecision FaultDecider::decide(bool is_watch) {
   return d;
 }
 
+std::string stats_json(const FaultProxyStats& stats) {
+  std::ostringstream out;
+  out << R"({"requests":)" << stats.requests << R"(,"injectedErrors":)" << stats.injected_errors
+      << R"(,"cutWatches":)" << stats.cut_watches << "}";
+  return out.str();
+}
+
 std::string injected_status_body(int code) {
   std::ostringstream out;
   out << R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
@@ -244,6 +251,11 @@ struct FaultProxy::Impl {
     server.Get("/__kolla/fault-proxy/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("ok", "text/plain");
     });
+    server.Get("/__kolla/fault-proxy/stats",
+               [this](const httplib::Request&, httplib::Response& res) {
+                 res.set_content(stats_json({requests.load(), injected.load(), cuts.load()}),
+                                 "application/json");
+               });
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
       handle(req, res);
     };
@@ -255,9 +267,14 @@ struct FaultProxy::Impl {
     server.Options(".*", handler);
   }
 
-  std::unique_ptr<httplib::SSLClient> make_client(bool watch) const {
-    auto client = std::make_unique<httplib::SSLClient>(
-        upstream_host, upstream_port, options.upstream_tls.cert, options.upstream_tls.key);
+  // A caller with a bearer token is sent on as itself: the API server authenticates a client
+  // certificate before a token, so the proxy's own certificate would make every caller admin.
+  std::unique_ptr<httplib::SSLClient> make_client(bool watch, bool caller_has_token) const {
+    auto client = caller_has_token
+                      ? std::make_unique<httplib::SSLClient>(upstream_host, upstream_port)
+                      : std::make_unique<httplib::SSLClient>(upstream_host, upstream_port,
+                                                             options.upstream_tls.cert,
+                                                             options.upstream_tls.key);
     if (!options.upstream_tls.ca.empty()) {
       client->set_ca_cert_path(options.upstream_tls.ca.c_str());
       client->enable_server_certificate_verification(true);
@@ -299,7 +316,7 @@ struct FaultProxy::Impl {
     }
 
     auto s = std::make_shared<Stream>();
-    s->client = make_client(watch);
+    s->client = make_client(watch, req.has_header("Authorization"));
     httplib::Request up;
     up.method = req.method;
     up.path = target;

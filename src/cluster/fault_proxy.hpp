@@ -2,7 +2,10 @@
 // A TLS proxy in front of the kube-apiserver that injects faults: a share of requests answered
 // 429 (with Retry-After) / 500 / 503, added latency, and watch streams cut after a while. It
 // terminates TLS with a certificate of the cluster CA and re-originates every request to the
-// API server with its own client certificate (the admin's); watches stream through (chunked).
+// API server with its own client certificate (the admin's), or, when the caller sent a bearer
+// token, with that token alone (so a restricted ServiceAccount stays restricted); watches stream
+// through (chunked). GET /__kolla/fault-proxy/stats answers its counters as JSON (for example
+// `kubectl --kubeconfig <state>/kubeconfig-faulty get --raw /__kolla/fault-proxy/stats`).
 
 #include <atomic>
 #include <chrono>
@@ -82,6 +85,9 @@ struct FaultProxyStats {
   uint64_t injected_errors = 0;
   uint64_t cut_watches = 0;
 };
+
+// {"requests":N,"injectedErrors":N,"cutWatches":N}
+std::string stats_json(const FaultProxyStats& stats);
 
 class FaultProxy {
  public:

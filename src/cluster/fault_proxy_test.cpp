@@ -209,6 +209,18 @@ TEST_F(ProxyTest, ForwardsRequestsWithTheClientCertificate) {
   EXPECT_EQ(proxy_->stats().injected_errors, 0u);
 }
 
+TEST_F(ProxyTest, ACallerWithATokenIsNotGivenTheProxysCertificate) {
+  start_proxy("");
+  auto c = client();
+  // This upstream accepts only client certificates: a caller who brings its own credentials
+  // (a bearer token) reaches it without the proxy's certificate, and is turned away.
+  auto r = c->Get("/api/v1/namespaces", httplib::Headers{{"Authorization", "Bearer t0ken"}});
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 502);
+  EXPECT_EQ(r->body.find("t0ken"), std::string::npos);
+  EXPECT_EQ(c->Get("/api/v1/namespaces")->status, 200);
+}
+
 TEST_F(ProxyTest, StreamsWatchesAndCutsThem) {
   start_proxy("cut-watch-after=700ms");
   auto c = client();
@@ -259,6 +271,10 @@ TEST_F(ProxyTest, InjectsErrorsWithRetryAfter) {
   auto h = c->Get("/__kolla/fault-proxy/healthz");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 200);
+  auto stats = c->Get("/__kolla/fault-proxy/stats");
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->status, 200);
+  EXPECT_EQ(stats->body, R"({"requests":1,"injectedErrors":1,"cutWatches":0})");
 }
 
 }  // namespace

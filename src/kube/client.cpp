@@ -245,6 +245,23 @@ static void configure(CURL* h, const KubeConfig& config, const ClientOptions& op
 }
 
 namespace {
+int note_curl_resend(CURL*, curl_infotype type, char* data, std::size_t size, void* resent) {
+  if (type == CURLINFO_TEXT && resent != nullptr &&
+      std::string_view(data, size).find("Connection died, retrying") != std::string_view::npos) {
+    *static_cast<bool*>(resent) = true;
+  }
+  return 0;
+}
+
+// libcurl sends a request again, unasked, on a new connection when the kept-alive one it reused
+// dies before any answer byte (even a POST). It says so only in its verbose text, so that text
+// is read (and nothing else of it kept) to learn that the server may have acted twice.
+void watch_for_curl_resend(CURL* h, bool* resent) {
+  curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, note_curl_resend);
+  curl_easy_setopt(h, CURLOPT_DEBUGDATA, resent);
+  curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+}
+
 std::string current_token(Client::Impl& impl, const KubeConfig& config) {
   std::lock_guard lock(impl.token_mutex);
   if (!config.token_file.empty() && Clock::now() - impl.token_read > std::chrono::minutes(1)) {
@@ -280,13 +297,18 @@ static Response execute(Client::Impl& impl, const KubeConfig& config, const Clie
     configure(h, config, options, url, method, body, headers, content_type,
               current_token(impl, config), &response.body, &response.retry_after);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+    bool resent_by_curl = false;
+    if (method != "GET") watch_for_curl_resend(h, &resent_by_curl);
     impl.count(verb);
     char error_buffer[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
     const CURLcode code = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (resent_by_curl) earlier_maybe_sent = true;
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+    curl_easy_setopt(h, CURLOPT_VERBOSE, 0L);  // the pooled handle keeps no pointer to this frame
+    curl_easy_setopt(h, CURLOPT_DEBUGDATA, nullptr);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     curl_easy_setopt(h, CURLOPT_CONNECT_TO, nullptr);
     impl.release(h);
@@ -309,6 +331,11 @@ static Response execute(Client::Impl& impl, const KubeConfig& config, const Clie
       const bool retry_status =
           response.status == 429 || (response.status >= 500 && response.status != 501);
       if (!retry_status) return response;
+      // 429 and 503 mean the request was turned away; another 5xx may come after a create
+      // was acted on.
+      if (!retry_maybe_sent && response.status != 429 && response.status != 503) {
+        earlier_maybe_sent = true;
+      }
       error.emplace(
           error_from_response(response.status, response.body, context, response.retry_after));
     }
@@ -456,19 +483,53 @@ json with_namespace(const ResourceInfo& info, json object, const std::string& ns
   return object;
 }
 
+// Whether every value in `sent` is in `stored` too (the server adds defaults, never drops ours).
+bool holds(const json& stored, const json& sent) {
+  if (sent.is_object()) {
+    if (!stored.is_object()) return false;
+    for (const auto& [key, value] : sent.items()) {
+      const auto it = stored.find(key);
+      if (it == stored.end() || !holds(*it, value)) return false;
+    }
+    return true;
+  }
+  if (sent.is_array()) {
+    if (!stored.is_array() || stored.size() != sent.size()) return false;
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+      if (!holds(stored[i], sent[i])) return false;
+    }
+    return true;
+  }
+  return stored == sent;
+}
+
 // Whether `existing` is the object our own (possibly duplicated) create made: the server
 // records a create as an "Update" managedFields entry of our field manager whose time is the
-// creation time.
-bool created_by(const json& existing, const std::string& manager) {
+// creation time, and it holds what we sent (another writer with the same field manager, such as
+// a second replica of the same program, sent something else).
+bool created_by(const json& existing, const std::string& manager, const json& sent) {
   const auto meta = existing.value("metadata", json::object());
   const auto created = meta.value("creationTimestamp", "");
+  bool by_manager = false;
   for (const auto& entry : meta.value("managedFields", json::array())) {
     if (entry.value("manager", "") == manager && entry.value("operation", "") == "Update" &&
         !created.empty() && entry.value("time", "") == created) {
-      return true;
+      by_manager = true;
     }
   }
-  return false;
+  if (!by_manager) return false;
+  for (const auto& [key, value] : sent.items()) {
+    if (key == "metadata") {
+      for (const char* field : {"labels", "annotations"}) {
+        if (value.contains(field) && !holds(meta.value(field, json::object()), value[field])) {
+          return false;
+        }
+      }
+    } else if (key != "apiVersion" && key != "kind" && key != "status") {
+      if (!existing.contains(key) || !holds(existing[key], value)) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -500,7 +561,7 @@ json Client::create(const json& object, const WriteOptions& options) {
       std::this_thread::sleep_for(
           backoff_delay(options_.retry_backoff, attempt, impl_->random01()));
       if (auto existing = get_optional(gvk, ns, name)) {
-        if (created_by(*existing, manager)) return *existing;
+        if (created_by(*existing, manager, object)) return *existing;
         throw ApiError(ErrorCode::kAlreadyExists, 409,
                        "POST " + path + ": " + ResourceRef{gvk, ns, name}.str() + " already exists",
                        "AlreadyExists");
@@ -512,7 +573,7 @@ json Client::create(const json& object, const WriteOptions& options) {
       const auto error = error_from_response(response.status, response.body, "POST " + path);
       if (error.already_exists() && !name.empty()) {
         if (auto existing = get_optional(gvk, ns, name);
-            existing && created_by(*existing, manager)) {
+            existing && created_by(*existing, manager, object)) {
           return *existing;
         }
       }
@@ -680,27 +741,68 @@ struct MultiGuard {
   }
 };
 
+// Sleeps for delay, waking early when the watch is cancelled; true when cancelled.
+bool cancelled_while_waiting(const WatchOptions& options, std::chrono::milliseconds delay) {
+  const auto until = std::chrono::steady_clock::now() + delay;
+  while (std::chrono::steady_clock::now() < until) {
+    if (options.cancel != nullptr && options.cancel->cancelled()) return true;
+    std::this_thread::sleep_for(
+        std::min<std::chrono::milliseconds>(delay, std::chrono::milliseconds(50)));
+  }
+  return options.cancel != nullptr && options.cancel->cancelled();
+}
+
+// Whether the server turned the request away with an answer worth retrying (429, 5xx).
+bool refused_with_retryable_status(const ApiError& error) {
+  const int status = error.http_status();
+  return status == 429 || (status >= 500 && status != 501);
+}
+
+WatchResult cancelled_at(const std::string& resource_version, std::size_t events) {
+  WatchResult result;
+  result.resource_version = resource_version;
+  result.cancelled = true;
+  result.events = events;
+  return result;
+}
+
 }  // namespace
 
 WatchResult Client::watch(const GroupVersionKind& gvk, const std::string& ns,
                           const WatchOptions& options, const WatchHandler& handler) {
-  if (!options.resume) return watch_stream(gvk, ns, options, handler);
+  if (!options.resume) {
+    // A watch the server refuses before any event (429, 5xx) is asked again, as any GET is;
+    // once events flowed, a failure is the caller's to handle (it knows where it stopped).
+    bool delivered = false;
+    const WatchHandler noting = [&](const WatchEvent& event) {
+      delivered = true;
+      return handler(event);
+    };
+    for (int attempt = 0;; ++attempt) {
+      try {
+        return watch_stream(gvk, ns, options, noting);
+      } catch (const ApiError& e) {
+        if (delivered || !refused_with_retryable_status(e) || attempt >= options_.max_retries) {
+          throw;
+        }
+        auto delay = backoff_delay(options_.retry_backoff, attempt, impl_->random01());
+        if (e.retry_after()) {
+          delay = std::min<std::chrono::milliseconds>(*e.retry_after(), std::chrono::seconds(60));
+        }
+        spdlog::debug("watch {}: {}; asking again in {} ms", gvk.kind, redact(e.what()),
+                      delay.count());
+        if (cancelled_while_waiting(options, delay)) {
+          return cancelled_at(options.resource_version, 0);
+        }
+      }
+    }
+  }
   WatchOptions attempt_options = options;
   std::size_t events = 0;
   const WatchHandler counting = [&](const WatchEvent& event) {
     ++events;
     if (auto rv = event.resource_version(); !rv.empty()) attempt_options.resource_version = rv;
     return handler(event);
-  };
-  // Sleeps for delay, waking early when the watch is cancelled; true when cancelled.
-  const auto cancelled_while_waiting = [&options](std::chrono::milliseconds delay) {
-    const auto until = std::chrono::steady_clock::now() + delay;
-    while (std::chrono::steady_clock::now() < until) {
-      if (options.cancel != nullptr && options.cancel->cancelled()) return true;
-      std::this_thread::sleep_for(
-          std::min<std::chrono::milliseconds>(delay, std::chrono::milliseconds(50)));
-    }
-    return options.cancel != nullptr && options.cancel->cancelled();
   };
   Backoff backoff(options_.retry_backoff);
   for (;;) {
@@ -713,12 +815,8 @@ WatchResult Client::watch(const GroupVersionKind& gvk, const std::string& ns,
       spdlog::debug("watch {}: {}; resuming from {}", gvk.kind, e.what(),
                     attempt_options.resource_version);
     }
-    if (cancelled_while_waiting(backoff.next())) {
-      WatchResult result;
-      result.resource_version = attempt_options.resource_version;
-      result.cancelled = true;
-      result.events = events;
-      return result;
+    if (cancelled_while_waiting(options, backoff.next())) {
+      return cancelled_at(attempt_options.resource_version, events);
     }
   }
 }

@@ -4,8 +4,10 @@
 //
 // Every call has a timeout. Connection errors, 5xx and 429 are retried with capped exponential
 // backoff and jitter (429/503 honour Retry-After). A create whose connection dropped after the
-// body was sent is not blindly re-sent: the object is read back, and an AlreadyExists on our own
-// retry is answered with the object when its uid is not one we saw before the attempt.
+// body was sent is not blindly re-sent: the object is read back. After such a failure, a 500/502/
+// 504 that may follow a landed create, or libcurl's own re-send on a new connection, an
+// AlreadyExists is answered with the object when its creation was recorded under our field
+// manager and it holds what we sent.
 
 #include <atomic>
 #include <chrono>
@@ -120,7 +122,7 @@ class Client {
   // Streams events to handler until the server ends the stream (timeout), the handler returns
   // false, or options.cancel fires. Throws ApiError: kGone when the resourceVersion is too old
   // (HTTP 410 or an ERROR event with code 410), kConnection when the stream is cut (unless
-  // options.resume).
+  // options.resume). A watch refused with 429/5xx before any event is asked again with backoff.
   WatchResult watch(const GroupVersionKind& gvk, const std::string& ns, const WatchOptions& options,
                     const WatchHandler& handler);
 

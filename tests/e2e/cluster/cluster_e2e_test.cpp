@@ -292,7 +292,7 @@ namespace {
 using namespace std::chrono_literals;
 
 // The fault proxy of scripts/e2e-cluster (KOLLA_E2E_FAULTY_KUBECONFIG): requests pass through
-// (some fail by design) and a watch is cut after cut-watch-after (10 s there).
+// (some fail by design) and a watch is cut after cut-watch-after (3 s there).
 TEST(LocalCluster, FaultProxyForwardsAndCutsWatches) {
   KOLLA_E2E_REQUIRE_CLUSTER();
   const char* faulty = std::getenv("KOLLA_E2E_FAULTY_KUBECONFIG");
