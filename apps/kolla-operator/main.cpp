@@ -3,17 +3,14 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <csignal>
 
 #include "common/log.hpp"
 #include "common/redact.hpp"
+#include "common/signals.hpp"
 #include "operator/manager.hpp"
 
 namespace {
 std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) {
-  g_stop.store(true);
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,12 +45,7 @@ int main(int argc, char** argv) {
   options.fencing = !disable_fencing;
 
   kolla::init_logging(log_level);
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  kolla::install_stop_signals(g_stop);
   try {
     return kolla::op::run_manager(options, g_stop);
   } catch (const std::exception& e) {

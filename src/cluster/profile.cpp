@@ -109,21 +109,34 @@ std::string heartbeat_key() {
   return ".metadata.labels[\"" + std::string(kHeartbeatLabel) + "\"]";
 }
 
-// Node status templates (Go templates evaluated by kwok with its functions Now, Quote,
-// NodeConditions, NodeIP). The address comes from the node's own annotation.
-std::string node_initialize_template(const NodeCapacity& cap) {
-  std::ostringstream t;
-  t << R"({{ $now := Now }}
-conditions:
-{{ range NodeConditions }}
-- type: {{ .type | Quote }}
+// Status templates: Go templates that kwok evaluates with its functions Now, Quote,
+// NodeConditions, NodeIP, NodeIPWith and PodIPWith. They are put together from the fragments
+// below, so that each block of status is written once.
+
+// Every template first fixes the time, so that all its timestamps agree.
+const std::string kNow = "{{ $now := Now }}\n";
+
+// The node's `conditions`: `entry` for each of kwok's NodeConditions.
+std::string node_conditions(const std::string& entry) {
+  return "conditions:\n{{ range NodeConditions }}\n" + entry + "{{ end }}\n";
+}
+
+// One of kwok's NodeConditions (the dot, inside `range NodeConditions`) as it is, beating now;
+// `since` is the template variable that gives its transition time ($now or $since).
+std::string node_condition_as_is(const std::string& since) {
+  return R"(- type: {{ .type | Quote }}
   status: {{ .status | Quote }}
   reason: {{ .reason | Quote }}
   message: {{ .message | Quote }}
   lastHeartbeatTime: {{ $now | Quote }}
-  lastTransitionTime: {{ $now | Quote }}
-{{ end }}
-addresses:
+  lastTransitionTime: {{ )" +
+         since + " | Quote }}\n";
+}
+
+// The nodes' status at start. The address comes from the node's own annotation.
+std::string node_initialize_template(const NodeCapacity& cap) {
+  std::ostringstream t;
+  t << kNow << node_conditions(node_condition_as_is("$now")) << R"(addresses:
 - type: InternalIP
   address: {{ or (index .metadata.annotations ")"
     << kNodeAddressAnnotation << R"(") NodeIP | Quote }}
@@ -150,23 +163,14 @@ phase: Running
   return t.str();
 }
 
-const char* kNodeHeartbeatTemplate = R"({{ $now := Now }}
-{{ $since := or .metadata.creationTimestamp $now }}
-conditions:
-{{ range NodeConditions }}
-- type: {{ .type | Quote }}
-  status: {{ .status | Quote }}
-  reason: {{ .reason | Quote }}
-  message: {{ .message | Quote }}
-  lastHeartbeatTime: {{ $now | Quote }}
-  lastTransitionTime: {{ $since | Quote }}
-{{ end }}
-)";
+std::string node_heartbeat_template() {
+  return kNow + "{{ $since := or .metadata.creationTimestamp $now }}\n" +
+         node_conditions(node_condition_as_is("$since"));
+}
 
-const char* kNodeStoppedTemplate = R"({{ $now := Now }}
-conditions:
-{{ range NodeConditions }}
-{{ if eq .type "Ready" }}
+// Fencing tests: Ready turns False, the other conditions stay as they are.
+std::string node_stopped_template() {
+  const std::string not_ready = R"({{ if eq .type "Ready" }}
 - type: Ready
   status: "False"
   reason: HeartbeatStopped
@@ -174,160 +178,99 @@ conditions:
   lastHeartbeatTime: {{ $now | Quote }}
   lastTransitionTime: {{ $now | Quote }}
 {{ else }}
-- type: {{ .type | Quote }}
-  status: {{ .status | Quote }}
-  reason: {{ .reason | Quote }}
-  message: {{ .message | Quote }}
-  lastHeartbeatTime: {{ $now | Quote }}
-  lastTransitionTime: {{ $now | Quote }}
-{{ end }}
-{{ end }}
 )";
+  return kNow + node_conditions(not_ready + node_condition_as_is("$now") + "{{ end }}\n");
+}
 
-// Pod status templates (kwok functions: Now, Quote, NodeIPWith, PodIPWith).
-const char* kPodCreateTemplate = R"({{ $now := Now }}
-conditions:
+// A pod's ContainersReady and Ready conditions, both with `status` ("True" or "False") and
+// `reason` (as written in YAML: "\"\"" for none).
+std::string readiness_conditions(const std::string& status, const std::string& reason) {
+  std::string out;
+  for (const char* type : {"ContainersReady", "Ready"}) {
+    out += std::string("- type: ") + type + "\n  status: \"" + status + "\"\n  reason: " + reason +
+           "\n  lastTransitionTime: {{ $now | Quote }}\n";
+  }
+  return out;
+}
+
+// A status entry for each container of `.spec.<list>` (containers or initContainers); `state`
+// ends each entry: its state (and lastState) keys, indented by two spaces.
+std::string container_statuses(const std::string& list, bool ready, int restart_count, bool started,
+                               const std::string& state) {
+  std::ostringstream t;
+  t << "{{ range .spec." << list << R"( }}
+- name: {{ .name | Quote }}
+  image: {{ .image | Quote }}
+  imageID: ""
+  ready: )"
+    << (ready ? "true" : "false") << "\n  restartCount: " << restart_count
+    << "\n  started: " << (started ? "true" : "false") << "\n"
+    << state << "{{ end }}\n";
+  return t.str();
+}
+
+// A container's `key` (state or lastState): terminated now with `exit_code` for `reason`.
+std::string terminated(const std::string& key, int exit_code, const std::string& reason) {
+  return "  " + key + ":\n    terminated:\n      exitCode: " + std::to_string(exit_code) +
+         "\n      reason: " + reason + R"(
+      startedAt: {{ $now | Quote }}
+      finishedAt: {{ $now | Quote }}
+)";
+}
+
+// The init containers (when the pod has any), all completed.
+std::string completed_init_containers() {
+  return "{{ if .spec.initContainers }}\ninitContainerStatuses:\n" +
+         container_statuses("initContainers", true, 0, false, terminated("state", 0, "Completed")) +
+         "{{ end }}\n";
+}
+
+// A pod scheduled to a node, its containers being created.
+std::string pod_create_template() {
+  return kNow + R"(conditions:
 - type: PodScheduled
   status: "True"
   lastTransitionTime: {{ $now | Quote }}
 - type: Initialized
   status: "True"
   lastTransitionTime: {{ $now | Quote }}
-- type: ContainersReady
-  status: "False"
-  reason: ContainersNotReady
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "False"
-  reason: ContainersNotReady
-  lastTransitionTime: {{ $now | Quote }}
-{{ if .spec.initContainers }}
-initContainerStatuses:
-{{ range .spec.initContainers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
-  imageID: ""
-  ready: true
-  restartCount: 0
-  started: false
-  state:
-    terminated:
-      exitCode: 0
-      reason: Completed
-      startedAt: {{ $now | Quote }}
-      finishedAt: {{ $now | Quote }}
-{{ end }}
-{{ end }}
-containerStatuses:
-{{ range .spec.containers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
-  imageID: ""
-  ready: false
-  restartCount: 0
-  started: false
-  state:
-    waiting:
-      reason: ContainerCreating
-{{ end }}
-hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+)" + readiness_conditions("False", "ContainersNotReady") +
+         completed_init_containers() + "containerStatuses:\n" +
+         container_statuses("containers", false, 0, false,
+                            "  state:\n    waiting:\n      reason: ContainerCreating\n") +
+         R"(hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
 podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
 startTime: {{ $now | Quote }}
 phase: Pending
 )";
-
-const char* kPodRunningTemplate = R"({{ $now := Now }}
-conditions:
-- type: ContainersReady
-  status: "True"
-  reason: ""
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "True"
-  reason: ""
-  lastTransitionTime: {{ $now | Quote }}
-containerStatuses:
-{{ range .spec.containers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
-  imageID: ""
-  ready: true
-  restartCount: 0
-  started: true
-  state:
-    running:
-      startedAt: {{ $now | Quote }}
-{{ end }}
-phase: Running
-)";
-
-std::string pod_finished_template(bool succeeded) {
-  std::string code = succeeded ? "0" : "1";
-  std::string reason = succeeded ? "Completed" : "Error";
-  std::string phase = succeeded ? "Succeeded" : "Failed";
-  return std::string(R"({{ $now := Now }}
-conditions:
-- type: ContainersReady
-  status: "False"
-  reason: PodCompleted
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "False"
-  reason: PodCompleted
-  lastTransitionTime: {{ $now | Quote }}
-containerStatuses:
-{{ range .spec.containers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
-  imageID: ""
-  ready: false
-  restartCount: 0
-  started: false
-  state:
-    terminated:
-      exitCode: )") +
-         code + R"(
-      reason: )" +
-         reason +
-         R"(
-      startedAt: {{ $now | Quote }}
-      finishedAt: {{ $now | Quote }}
-{{ end }}
-phase: )" +
-         phase + "\n";
 }
 
-const char* kPodCrashLoopTemplate = R"({{ $now := Now }}
-conditions:
-- type: ContainersReady
-  status: "False"
-  reason: ContainersNotReady
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "False"
-  reason: ContainersNotReady
-  lastTransitionTime: {{ $now | Quote }}
-containerStatuses:
-{{ range .spec.containers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
-  imageID: ""
-  ready: false
-  restartCount: 5
-  started: false
-  lastState:
-    terminated:
-      exitCode: 1
-      reason: Error
-      startedAt: {{ $now | Quote }}
-      finishedAt: {{ $now | Quote }}
-  state:
+std::string pod_running_template() {
+  return kNow + "conditions:\n" + readiness_conditions("True", "\"\"") + "containerStatuses:\n" +
+         container_statuses("containers", true, 0, true,
+                            "  state:\n    running:\n      startedAt: {{ $now | Quote }}\n") +
+         "phase: Running\n";
+}
+
+std::string pod_finished_template(bool succeeded) {
+  return kNow + "conditions:\n" + readiness_conditions("False", "PodCompleted") +
+         "containerStatuses:\n" +
+         container_statuses(
+             "containers", false, 0, false,
+             terminated("state", succeeded ? 0 : 1, succeeded ? "Completed" : "Error")) +
+         "phase: " + (succeeded ? "Succeeded" : "Failed") + "\n";
+}
+
+std::string pod_crashloop_template() {
+  return kNow + "conditions:\n" + readiness_conditions("False", "ContainersNotReady") +
+         "containerStatuses:\n" +
+         container_statuses("containers", false, 5, false,
+                            terminated("lastState", 1, "Error") + R"(  state:
     waiting:
       reason: CrashLoopBackOff
       message: "failure requested by the annotation kolla.openstack.org/fail"
-{{ end }}
-phase: Running
-)";
+)") + "phase: Running\n";
+}
 
 void set_next(nlohmann::json& s, const std::string& status_template) {
   s["spec"]["next"]["statusTemplate"] = status_template;
@@ -469,14 +412,14 @@ std::string generate_stages(const LatencyProfile& profile, const StageOptions& o
                    {jq(kPhase, "In", {"Running"}), jq(kReadyStatus, "In", {"True"}),
                     jq(hb, "NotIn", {stopped})},
                    Delay{20000, 25000});
-    set_next(s, kNodeHeartbeatTemplate);
+    set_next(s, node_heartbeat_template());
     s["spec"]["immediateNextStage"] = true;
     stages.push_back(s);
   }
   {
     auto s = stage("kolla-node-heartbeat-stopped", "Node",
                    {jq(hb, "In", {stopped}), jq(kReadyStatus, "In", {"True"})}, std::nullopt);
-    set_next(s, kNodeStoppedTemplate);
+    set_next(s, node_stopped_template());
     stages.push_back(s);
   }
 
@@ -485,7 +428,7 @@ std::string generate_stages(const LatencyProfile& profile, const StageOptions& o
     auto s = stage("kolla-pod-create", "Pod",
                    {jq(kNotDeleting, "DoesNotExist"), jq(kPodIP, "DoesNotExist")},
                    scaled(profile.pod_create, options, j));
-    set_next(s, kPodCreateTemplate);
+    set_next(s, pod_create_template());
     s["spec"]["next"]["event"]["type"] = "Normal";
     s["spec"]["next"]["event"]["reason"] = "Created";
     s["spec"]["next"]["event"]["message"] = "Created container (simulated)";
@@ -506,20 +449,20 @@ std::string generate_stages(const LatencyProfile& profile, const StageOptions& o
     auto exprs = pending_healthy(false);
     exprs.push_back(cel(expr));
     auto s = stage("kolla-pod-ready-" + rule->name, "Pod", exprs, scaled(*rule->ready, options, j));
-    set_next(s, kPodRunningTemplate);
+    set_next(s, pod_running_template());
     stages.push_back(s);
   }
   {
     auto exprs = pending_healthy(false);
     if (!rest.empty()) exprs.push_back(cel(rest));
     auto s = stage("kolla-pod-ready", "Pod", exprs, scaled(profile.ready, options, j));
-    set_next(s, kPodRunningTemplate);
+    set_next(s, pod_running_template());
     stages.push_back(s);
   }
   {
     auto s = stage("kolla-pod-job-start", "Pod", pending_healthy(true),
                    scaled(profile.job_start, options, j));
-    set_next(s, kPodRunningTemplate);
+    set_next(s, pod_running_template());
     stages.push_back(s);
   }
   auto running_job = [&] {
@@ -557,7 +500,7 @@ std::string generate_stages(const LatencyProfile& profile, const StageOptions& o
   {
     auto s = stage("kolla-pod-crashloop", "Pod", pending_failing(false),
                    scaled(profile.fail, options, j));
-    set_next(s, kPodCrashLoopTemplate);
+    set_next(s, pod_crashloop_template());
     stages.push_back(s);
   }
   {

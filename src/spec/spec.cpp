@@ -271,55 +271,61 @@ Spec load_file(const std::filesystem::path& path) {
   return parse_yaml(text.str(), path.string());
 }
 
+namespace {
+
+// What to_json and global_values share: the node selectors by role, the images and the network.
+json node_selectors(const Spec& spec) {
+  json out = json::object();
+  for (const auto& [role, selector] : spec.nodes) out[role] = selector;
+  return out;
+}
+
+// `tag` is left out when empty unless `always_tag` (the charts' values always have the key).
+json images_json(const ImageSettings& images, bool always_tag) {
+  json out = {{"registry", images.registry},
+              {"namespace", images.namespace_},
+              {"tagSuffix", images.tag_suffix},
+              {"pullPolicy", images.pull_policy}};
+  if (always_tag || !images.tag.empty()) out["tag"] = images.tag;
+  return out;
+}
+
+json network_json(const NetworkSettings& network) {
+  return {{"internalAddress", network.internal_address},
+          {"externalAddress", network.external_address},
+          {"interface", network.interface_},
+          {"externalInterface", network.external_interface}};
+}
+
+}  // namespace
+
 json to_json(const Spec& spec) {
-  json nodes = json::object();
-  for (const auto& [role, selector] : spec.nodes) nodes[role] = selector;
   json services = json::object();
   for (const auto& [name, service] : spec.services) {
     services[name] = {{"enabled", service.enabled}, {"values", service.values}};
   }
-  json images = {{"registry", spec.images.registry},
-                 {"namespace", spec.images.namespace_},
-                 {"tagSuffix", spec.images.tag_suffix},
-                 {"pullPolicy", spec.images.pull_policy}};
-  if (!spec.images.tag.empty()) images["tag"] = spec.images.tag;
   json out = {{"apiVersion", kApiVersion},
               {"kind", kKind},
               {"metadata", {{"name", spec.name}, {"namespace", spec.namespace_}}},
               {"spec",
                {{"release", spec.release},
-                {"images", images},
+                {"images", images_json(spec.images, false)},
                 {"region", spec.region},
                 {"passwordsSecret", spec.passwords_secret},
-                {"network",
-                 {{"internalAddress", spec.network.internal_address},
-                  {"externalAddress", spec.network.external_address},
-                  {"interface", spec.network.interface_},
-                  {"externalInterface", spec.network.external_interface}}},
-                {"nodes", nodes},
+                {"network", network_json(spec.network)},
+                {"nodes", node_selectors(spec)},
                 {"services", services}}}};
   if (!spec.fencing.empty()) out["spec"]["fencing"] = spec.fencing;
   return out;
 }
 
 json global_values(const Spec& spec) {
-  json node_selector = json::object();
-  for (const auto& [role, selector] : spec.nodes) node_selector[role] = selector;
   return {{"release", spec.release},
-          {"image",
-           {{"registry", spec.images.registry},
-            {"namespace", spec.images.namespace_},
-            {"tag", spec.images.tag},
-            {"tagSuffix", spec.images.tag_suffix},
-            {"pullPolicy", spec.images.pull_policy}}},
+          {"image", images_json(spec.images, true)},
           {"region", spec.region},
           {"passwordsSecret", spec.passwords_secret},
-          {"network",
-           {{"internalAddress", spec.network.internal_address},
-            {"externalAddress", spec.network.external_address},
-            {"interface", spec.network.interface_},
-            {"externalInterface", spec.network.external_interface}}},
-          {"nodeSelector", node_selector}};
+          {"network", network_json(spec.network)},
+          {"nodeSelector", node_selectors(spec)}};
 }
 
 }  // namespace kolla::spec

@@ -152,16 +152,20 @@ json FakeClient::create(const json& object) {
   return store_locked(std::move(copy), nullptr);
 }
 
-json FakeClient::update(const json& object) {
-  std::lock_guard lock(mutex_);
-  record("update", object);
-  maybe_fail("update");
+json FakeClient::stored_for_update_locked(const std::string& verb, const json& object) {
+  record(verb, object);
+  maybe_fail(verb);
   const Key key = key_of(object);
   auto it = objects_.find(key);
   if (it == objects_.end()) throw not_found_error(std::get<3>(key) + " not found");
   const std::string rv = object.value("/metadata/resourceVersion"_json_pointer, std::string{});
   if (!rv.empty() && rv != it->second["metadata"]["resourceVersion"]) throw conflict_error();
-  json previous = it->second;
+  return it->second;
+}
+
+json FakeClient::update(const json& object) {
+  std::lock_guard lock(mutex_);
+  json previous = stored_for_update_locked("update", object);
   json copy = object;
   if (previous.contains("status")) {
     copy["status"] = previous["status"];
@@ -173,14 +177,7 @@ json FakeClient::update(const json& object) {
 
 json FakeClient::update_status(const json& object) {
   std::lock_guard lock(mutex_);
-  record("update_status", object);
-  maybe_fail("update_status");
-  const Key key = key_of(object);
-  auto it = objects_.find(key);
-  if (it == objects_.end()) throw not_found_error(std::get<3>(key) + " not found");
-  const std::string rv = object.value("/metadata/resourceVersion"_json_pointer, std::string{});
-  if (!rv.empty() && rv != it->second["metadata"]["resourceVersion"]) throw conflict_error();
-  json previous = it->second;
+  json previous = stored_for_update_locked("update_status", object);
   json copy = previous;
   copy["status"] = object.value("status", json::object());
   return store_locked(std::move(copy), &previous);

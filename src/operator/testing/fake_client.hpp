@@ -54,6 +54,10 @@ class FakeClient final : public ObjectClient {
   void record(const std::string& verb, const GroupVersionKind& gvk, const std::string& ns,
               const std::string& name);
   json store_locked(json object, const json* previous);
+  // What update and update_status do first: record the call, throw an injected failure, then
+  // return the stored object `object` is to replace (NotFound if none, Conflict if `object` has
+  // another resourceVersion). The caller holds mutex_.
+  json stored_for_update_locked(const std::string& verb, const json& object);
   void delete_if_finalized_locked(const Key& key);
 
   mutable std::mutex mutex_;
