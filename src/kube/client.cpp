@@ -29,6 +29,11 @@ std::string trim(std::string text) {
   return text.substr(first, last - first + 1);
 }
 
+// Answers worth asking again: 429 and 5xx (but 501, which will not change).
+bool retryable_status(int status) {
+  return status == 429 || (status >= 500 && status != 501);
+}
+
 // Connection failures after which the server may have received (and acted on) the request.
 bool maybe_sent(CURLcode code) {
   switch (code) {
@@ -328,9 +333,7 @@ static Response execute(Client::Impl& impl, const KubeConfig& config, const Clie
     } else {
       response.status = static_cast<int>(status);
       response.after_maybe_sent_failure = earlier_maybe_sent;
-      const bool retry_status =
-          response.status == 429 || (response.status >= 500 && response.status != 501);
-      if (!retry_status) return response;
+      if (!retryable_status(response.status)) return response;
       // 429 and 503 mean the request was turned away; another 5xx may come after a create
       // was acted on.
       if (!retry_maybe_sent && response.status != 429 && response.status != 503) {
@@ -752,12 +755,6 @@ bool cancelled_while_waiting(const WatchOptions& options, std::chrono::milliseco
   return options.cancel != nullptr && options.cancel->cancelled();
 }
 
-// Whether the server turned the request away with an answer worth retrying (429, 5xx).
-bool refused_with_retryable_status(const ApiError& error) {
-  const int status = error.http_status();
-  return status == 429 || (status >= 500 && status != 501);
-}
-
 WatchResult cancelled_at(const std::string& resource_version, std::size_t events) {
   WatchResult result;
   result.resource_version = resource_version;
@@ -782,7 +779,7 @@ WatchResult Client::watch(const GroupVersionKind& gvk, const std::string& ns,
       try {
         return watch_stream(gvk, ns, options, noting);
       } catch (const ApiError& e) {
-        if (delivered || !refused_with_retryable_status(e) || attempt >= options_.max_retries) {
+        if (delivered || !retryable_status(e.http_status()) || attempt >= options_.max_retries) {
           throw;
         }
         auto delay = backoff_delay(options_.retry_backoff, attempt, impl_->random01());

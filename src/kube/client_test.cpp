@@ -224,5 +224,85 @@ TEST(ClientTest, WatchParsesTheStreamAndStopsOnError) {
             (std::vector<WatchEventType>{WatchEventType::kAdded, WatchEventType::kBookmark}));
 }
 
+TEST(ClientTest, AWatchRefusedBeforeAnyEventIsAskedAgain) {
+  FaultServer fake;
+  std::atomic<int> calls{0};
+  fake.server().Get(
+      "/api/v1/namespaces/ns/configmaps", [&](const httplib::Request&, httplib::Response& res) {
+        if (++calls == 1) {
+          res.status = 503;
+          res.set_content(R"({"kind":"Status","reason":"ServiceUnavailable","code":503})",
+                          "application/json");
+          return;
+        }
+        res.set_content(R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})"
+                        "\n",
+                        "application/json");
+      });
+  Client client(fake.config(), fast_retries(3));
+  std::size_t seen = 0;
+  const auto result = client.watch(gvk::kConfigMap, "ns", {}, [&](const WatchEvent&) {
+    ++seen;
+    return true;
+  });
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(seen, 1u);
+  EXPECT_FALSE(result.cancelled);
+}
+
+// A create answered 500 may have landed: its retry meets AlreadyExists, and the object is read
+// back. It is ours when our field manager created it and it holds what we sent.
+void serve_create_that_lands_then_fails(FaultServer& fake, const std::string& stored_value) {
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  fake.server().Post("/api/v1/namespaces/ns/configmaps", [calls](const httplib::Request&,
+                                                                 httplib::Response& res) {
+    res.status = ++*calls == 1 ? 500 : 409;
+    res.set_content(res.status == 500 ? R"({"kind":"Status","reason":"InternalError","code":500})"
+                                      : R"({"kind":"Status","reason":"AlreadyExists","code":409})",
+                    "application/json");
+  });
+  fake.server().Get("/api/v1/namespaces/ns/configmaps/c",
+                    [stored_value](const httplib::Request&, httplib::Response& res) {
+                      const json stored = {{"metadata",
+                                            {{"name", "c"},
+                                             {"namespace", "ns"},
+                                             {"creationTimestamp", "2026-11-26T10:00:00Z"},
+                                             {"managedFields",
+                                              {{{"manager", "kolla-kubernetes"},
+                                                {"operation", "Update"},
+                                                {"time", "2026-11-26T10:00:00Z"}}}}}},
+                                           {"data", {{"k", stored_value}}}};
+                      res.set_content(stored.dump(), "application/json");
+                    });
+}
+
+json config_map_c() {
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", "c"}, {"namespace", "ns"}}},
+          {"data", {{"k", "mine"}}}};
+}
+
+TEST(ClientTest, ACreateThatMayHaveLandedIsReadBack) {
+  FaultServer fake;
+  serve_create_that_lands_then_fails(fake, "mine");
+  Client client(fake.config(), fast_retries(3));
+  EXPECT_EQ(client.create(config_map_c())["data"]["k"], "mine");
+  EXPECT_EQ(client.request_counts().at("create"), 2u);
+  EXPECT_EQ(client.request_counts().at("get"), 1u);
+}
+
+TEST(ClientTest, ASameManagerObjectWithOtherContentIsStillAlreadyExists) {
+  FaultServer fake;
+  serve_create_that_lands_then_fails(fake, "someone else's");
+  Client client(fake.config(), fast_retries(3));
+  try {
+    client.create(config_map_c());
+    FAIL() << "no error";
+  } catch (const ApiError& e) {
+    EXPECT_TRUE(e.already_exists()) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace kolla::kube
