@@ -112,9 +112,15 @@ nlohmann::json node_object(const NodePlan& p) {
                  {"kubernetes.io/os", "linux"},
                  {"kubernetes.io/arch", "amd64"},
                  {"type", "kwok"}};
-  if (p.controller) labels["kolla.openstack.org/controller"] = "true";
-  if (p.compute) labels["kolla.openstack.org/compute"] = "true";
-  if (p.network) labels["kolla.openstack.org/network"] = "true";
+  // The charts select on kolla.openstack.org/<role>; node-role.kubernetes.io/<role> is what
+  // `kubectl get nodes` shows under ROLES.
+  for (const auto& [role, has] :
+       {std::pair{"controller", p.controller}, std::pair{"compute", p.compute},
+        std::pair{"network", p.network}}) {
+    if (!has) continue;
+    labels[std::string("kolla.openstack.org/") + role] = "true";
+    labels[std::string("node-role.kubernetes.io/") + role] = "";
+  }
   json node = {{"apiVersion", "v1"},
                {"kind", "Node"},
                {"metadata",

@@ -125,6 +125,9 @@ TEST(Nodes, ObjectsAreWhatTheManifestsSay) {
   EXPECT_EQ(node["metadata"]["annotations"]["kwok.x-k8s.io/node"], "fake");
   EXPECT_EQ(node["metadata"]["annotations"]["node.alpha.kubernetes.io/ttl"], "0");
   EXPECT_EQ(node["metadata"]["labels"]["kolla.openstack.org/controller"], "true");
+  EXPECT_EQ(node["metadata"]["labels"]["node-role.kubernetes.io/controller"], "");
+  EXPECT_EQ(node["metadata"]["labels"]["node-role.kubernetes.io/network"], "");
+  EXPECT_FALSE(node["metadata"]["labels"].contains("node-role.kubernetes.io/compute"));
   EXPECT_EQ(node["spec"]["taints"][0]["key"], "dedicated");
   EXPECT_FALSE(node["spec"]["taints"][0].contains("value"));
   EXPECT_FALSE(node_object(plans[1]).contains("spec"));
