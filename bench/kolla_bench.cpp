@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -33,6 +32,7 @@
 #include "cluster/profile.hpp"
 #include "common/log.hpp"
 #include "common/process.hpp"
+#include "common/signals.hpp"
 #include "plan/catalog.hpp"
 #include "plan/plan.hpp"
 #include "spec/spec.hpp"
@@ -43,9 +43,6 @@ using json = nlohmann::json;
 namespace {
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) {
-  g_stop.store(true);
-}
 
 double seconds(kolla::cluster::Millis ms) {
   return static_cast<double>(ms.count()) / 1000.0;
@@ -233,12 +230,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   kolla::init_logging("warn");
 
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  kolla::install_stop_signals(g_stop);
   try {
     if (cp->parsed()) {
       std::cout << critical_path(spec_file, profile_file, scale, charts_dir).dump(2) << "\n";

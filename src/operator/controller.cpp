@@ -81,8 +81,9 @@ void Controller::handle(const std::string& key) {
   }
   queue_.done(key);
   ++reconciles_;
+  const double seconds = std::chrono::duration<double>(clock_.now() - start).count();
+  spdlog::debug("{}: reconciled {} in {:.1f} ms ({})", name_, key, seconds * 1000, outcome);
   if (metrics_) {
-    const double seconds = std::chrono::duration<double>(clock_.now() - start).count();
     metrics_->reconciles.inc({{"controller", name_}, {"result", outcome}});
     if (outcome == "error") metrics_->errors.inc(labels);
     if (outcome == "error" || outcome == "requeue") metrics_->retries.inc(labels);

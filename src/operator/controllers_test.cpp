@@ -6,6 +6,7 @@
 #include "operator/conditions.hpp"
 #include "operator/deployment_controller.hpp"
 #include "operator/event_routing.hpp"
+#include "operator/node_watch.hpp"
 #include "operator/resources.hpp"
 #include "operator/service_controller.hpp"
 #include "operator/testing/fake_client.hpp"
@@ -190,6 +191,43 @@ TEST(EventRouting, MapsOwnedObjectsToTheirService) {
   b["spec"]["x"] = 2;
   EXPECT_TRUE(changed_beyond_status(a, b));
   EXPECT_TRUE(changed_beyond_status(a, a));
+}
+
+// Services waiting for their dependencies are handed to `prepare` (rendered ahead of time) as
+// they will be created; the services come from the cache when one is given.
+TEST_F(DeploymentFixture, PreparesWaitingServicesAndListsFromTheCache) {
+  std::map<std::string, json> prepared;
+  DeploymentControllerOptions options;
+  options.prepare = [&](const json& desired) {
+    prepared[desired["metadata"]["name"].get<std::string>()] = desired;
+  };
+  std::vector<json> snapshot;  // what an informer would hold
+  options.cached_services = [&](const std::string&, const std::string&) {
+    return std::optional<std::vector<json>>(snapshot);
+  };
+  DeploymentReconciler r(client, test_catalog, events, options, clock);
+  client.put(deployment_cr({{"mariadb", json::object()},
+                            {"memcached", json::object()},
+                            {"keystone", json::object()},
+                            {"glance", json::object()}}));
+  r.reconcile("openstack/aio");
+  EXPECT_EQ(prepared.size(), 2u);
+  ASSERT_TRUE(prepared.contains("keystone"));
+  EXPECT_TRUE(prepared.contains("glance"));
+  EXPECT_FALSE(oss("keystone")) << "prepared, not created";
+
+  client.set_status(kServiceKind, "openstack", "mariadb", ready_status());
+  client.set_status(kServiceKind, "openstack", "memcached", ready_status());
+  snapshot = client.list(kServiceKind, "openstack");
+  client.clear_calls();
+  r.reconcile("openstack/aio");
+  ASSERT_TRUE(oss("keystone"));
+  EXPECT_EQ(oss("keystone")->at("spec"), prepared["keystone"]["spec"])
+      << "rendered ahead of time from the very spec it gets";
+  EXPECT_EQ(oss("keystone")->at("metadata")["name"], prepared["keystone"]["metadata"]["name"]);
+  EXPECT_EQ(oss("keystone")->at("metadata")["namespace"],
+            prepared["keystone"]["metadata"]["namespace"]);
+  EXPECT_EQ(count_calls(client, "list OpenStackService"), 0) << "from the cache";
 }
 
 TEST_F(DeploymentFixture, WaitingForDependencyNamesTheBlocker) {
@@ -396,6 +434,122 @@ TEST_F(ServiceFixture, AppliesPhaseByPhaseWaitingForHealth) {
   EXPECT_EQ(registry.gauge("kolla_operator_services", "").value({{"phase", "Ready"}}), 1);
 }
 
+TEST_F(ServiceFixture, RenderTimeIsAMetric) {
+  reconciler.reconcile("openstack/glance");
+  reconciler.reconcile("openstack/glance");  // cached: no second render, no second sample
+  auto& seconds =
+      registry.histogram("kolla_operator_render_duration_seconds", "", default_duration_buckets());
+  EXPECT_EQ(seconds.count({{"service", "glance"}}), 1u);
+  const std::string text = registry.render();
+  EXPECT_NE(text.find("# TYPE kolla_operator_render_duration_seconds histogram"),
+            std::string::npos);
+  EXPECT_NE(text.find("kolla_operator_render_duration_seconds_sum{service=\"glance\"} "),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("kolla_operator_render_duration_seconds_count{service=\"glance\"} 1\n"),
+            std::string::npos)
+      << text;
+}
+
+// A Job's pod succeeding goes on to the next phase at once: the pod event enqueues the service
+// (through the Job's cache), and the reconcile counts the Job healthy from its pod.
+TEST_F(ServiceFixture, JobPodSucceededStartsTheNextPhaseBeforeTheJobIsComplete) {
+  ServiceControllerOptions options;
+  options.job_pods = [this](const std::string& ns, const std::string& job) {
+    return client.list(kube::gvk::kPod, ns, std::string(kJobNameLabel) + "=" + job);
+  };
+  ServiceReconciler r(client, renderer, events, registry, options, clock);
+  r.reconcile("openstack/glance");
+  const json job = *get(kube::gvk::kJob, "glance-db-sync");
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata",
+               {{"name", "glance-db-sync-x"},
+                {"namespace", "openstack"},
+                {"labels", {{kJobNameLabel, "glance-db-sync"}}},
+                {"ownerReferences", json::array({{{"apiVersion", "batch/v1"},
+                                                  {"kind", "Job"},
+                                                  {"name", "glance-db-sync"},
+                                                  {"uid", job["metadata"]["uid"]},
+                                                  {"controller", true}}})}}},
+              {"status", {{"phase", "Running"}}}};
+  const auto running = std::make_shared<const json>(client.put(pod));
+  r.reconcile("openstack/glance");
+  EXPECT_FALSE(get(kube::gvk::kDeployment, "glance-api"));
+
+  client.set_status(kube::gvk::kPod, "openstack", "glance-db-sync-x", {{"phase", "Succeeded"}});
+  const auto succeeded =
+      std::make_shared<const json>(*client.get(kube::gvk::kPod, "openstack", "glance-db-sync-x"));
+  Controller services(
+      "service", [](const std::string&) { return Result{}; }, {}, nullptr, clock);
+  const auto handlers = job_pod_event_handlers(services, [&](const std::string& key) {
+    return key == "openstack/glance-db-sync" ? std::make_shared<const json>(job)
+                                             : kube::ObjectPtr{};
+  });
+  handlers.on_update(running, running);
+  EXPECT_EQ(services.queue().len(), 0u) << "no phase change";
+  handlers.on_update(running, succeeded);
+  EXPECT_EQ(services.queue().try_get(), "openstack/glance");
+
+  r.reconcile("openstack/glance");
+  EXPECT_TRUE(get(kube::gvk::kDeployment, "glance-api")) << "the Job is not Complete yet";
+  EXPECT_EQ(svc()["status"]["objects"][1]["message"],
+            "Job glance-db-sync succeeded (not yet marked Complete)");
+}
+
+// Reads come from the cache when it holds the object, unless it has not seen our last apply yet
+// (an older metadata.generation); right after an apply, the apply's answer is used.
+TEST_F(ServiceFixture, ReadsFromTheCacheUnlessItIsBehindOurApply) {
+  std::map<std::string, json> cache;  // name → object
+  int cache_reads = 0;
+  ServiceControllerOptions options;
+  options.cached_object = [&](const GroupVersionKind&, const std::string&,
+                              const std::string& name) -> std::optional<json> {
+    ++cache_reads;
+    auto it = cache.find(name);
+    if (it == cache.end()) return std::nullopt;
+    return it->second;
+  };
+  ServiceReconciler r(client, renderer, events, registry, options, clock);
+  r.reconcile("openstack/glance");
+  EXPECT_EQ(cache_reads, 0) << "everything of the first phases was just applied";
+  EXPECT_EQ(count_calls(client, "get Job"), 1) << "the Job's spec hash check only";
+
+  // The Job completes; the cache has it (same generation as applied): no GET for it.
+  client.set_status(kube::gvk::kJob, "openstack", "glance-db-sync",
+                    {{"conditions", json::array({{{"type", "Complete"}, {"status", "True"}}})}});
+  cache["glance-db-sync"] = *get(kube::gvk::kJob, "glance-db-sync");
+  client.clear_calls();
+  r.reconcile("openstack/glance");
+  EXPECT_GT(cache_reads, 0);
+  EXPECT_EQ(count_calls(client, "get Job"), 0) << "read from the cache";
+  ASSERT_TRUE(get(kube::gvk::kDeployment, "glance-api"));
+
+  // A cached Deployment older than our apply (generation 0 < 1) is not trusted.
+  json stale = *get(kube::gvk::kDeployment, "glance-api");
+  stale["metadata"]["generation"] = 0;
+  stale["status"] = {
+      {"observedGeneration", 0}, {"replicas", 1}, {"updatedReplicas", 1}, {"availableReplicas", 1}};
+  cache["glance-api"] = stale;
+  client.clear_calls();
+  r.reconcile("openstack/glance");
+  EXPECT_EQ(count_calls(client, "get Deployment"), 1);
+  EXPECT_EQ(svc()["status"]["phase"], "Progressing") << "the API's Deployment is not available";
+
+  // Nor is an older incarnation (another uid), e.g. a Job deleted and created again whose
+  // deletion the cache has not seen: the old one was Complete.
+  json old_job = cache["glance-db-sync"];
+  old_job["metadata"]["uid"] = "an-older-job";
+  cache["glance-db-sync"] = old_job;
+  client.set_status(kube::gvk::kJob, "openstack", "glance-db-sync", json::object());
+  client.clear_calls();
+  r.reconcile("openstack/glance");
+  EXPECT_EQ(count_calls(client, "get Job"), 1);
+  EXPECT_NE(svc()["status"]["waitingOn"].get<std::string>().find("Job/glance-db-sync"),
+            std::string::npos)
+      << svc()["status"].dump();
+}
+
 TEST_F(ServiceFixture, CompletedJobIsNotRerunUnlessItChanged) {
   reconciler.reconcile("openstack/glance");
   client.set_status(kube::gvk::kJob, "openstack", "glance-db-sync",
@@ -478,6 +632,126 @@ TEST_F(ServiceFixture, RenderFailureIsReported) {
   r.reconcile("openstack/glance");
   EXPECT_EQ(svc()["status"]["phase"], "Failed");
   EXPECT_EQ(find_condition(svc()["status"]["conditions"], "Ready")->reason, "RenderFailed");
+}
+
+// A node that is not Ready under a pod of the service: Degraded (NodeNotReady) with the node and
+// the workload named, Ready kept (the workloads are healthy as the API reports them), an Event;
+// it clears when the node is Ready again.
+TEST_F(ServiceFixture, PodOnUnreadyNodeDegradesTheServiceUntilTheNodeIsBack) {
+  ClientNodeView nodes(client);
+  ServiceControllerOptions options;
+  options.nodes = &nodes;
+  ServiceReconciler r(client, renderer, events, registry, options, clock);
+  renderer.objects.erase(renderer.objects.begin() + 1);  // no Job: straight to main
+  r.reconcile("openstack/glance");
+  client.set_status(kube::gvk::kDeployment, "openstack", "glance-api",
+                    {{"observedGeneration", 1},
+                     {"replicas", 1},
+                     {"updatedReplicas", 1},
+                     {"availableReplicas", 1}});
+  client.put({{"apiVersion", "discovery.k8s.io/v1"},
+              {"kind", "EndpointSlice"},
+              {"metadata",
+               {{"name", "glance-api-x"},
+                {"namespace", "openstack"},
+                {"labels", {{"kubernetes.io/service-name", "glance-api"}}}}},
+              {"endpoints", json::array({{{"addresses", {"10.0.0.1"}}}})}});
+  auto node = [](const std::string& name, const std::string& ready) {
+    return json{{"apiVersion", "v1"},
+                {"kind", "Node"},
+                {"metadata", {{"name", name}}},
+                {"status",
+                 {{"conditions",
+                   json::array({{{"type", "Ready"},
+                                 {"status", ready},
+                                 {"reason", ready == "True" ? "KubeletReady" : "HeartbeatStopped"},
+                                 {"message", "kubelet says so"}}})}}}};
+  };
+  client.put(node("n1", "True"));
+  client.put(node("n2", "True"));
+  client.put({{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata",
+               {{"name", "glance-api-7d9f-x1"},
+                {"namespace", "openstack"},
+                {"labels", {{"pod-template-hash", "7d9f"}}},
+                {"ownerReferences", json::array({{{"apiVersion", "apps/v1"},
+                                                  {"kind", "ReplicaSet"},
+                                                  {"name", "glance-api-7d9f"},
+                                                  {"controller", true}}})}}},
+              {"spec", {{"nodeName", "n1"}}},
+              {"status", {{"phase", "Running"}}}});
+  r.reconcile("openstack/glance");
+  ASSERT_EQ(svc()["status"]["phase"], "Ready");
+  EXPECT_FALSE(is_condition_true(svc()["status"]["conditions"], "Degraded"));
+
+  // n2 goes: nothing of glance runs there.
+  client.put(node("n2", "False"));
+  r.reconcile("openstack/glance");
+  EXPECT_FALSE(is_condition_true(svc()["status"]["conditions"], "Degraded"));
+
+  client.put(node("n1", "False"));
+  r.reconcile("openstack/glance");
+  EXPECT_EQ(svc()["status"]["phase"], "Ready");
+  EXPECT_TRUE(is_condition_true(svc()["status"]["conditions"], "Ready"));
+  auto degraded = find_condition(svc()["status"]["conditions"], "Degraded");
+  ASSERT_TRUE(degraded);
+  EXPECT_TRUE(degraded->is_true());
+  EXPECT_EQ(degraded->reason, "NodeNotReady");
+  EXPECT_EQ(degraded->message,
+            "node n1 not ready (Ready=False (HeartbeatStopped)): Deployment/glance-api");
+  bool event = false;
+  for (const auto& e : client.list(kube::gvk::kEvent, "openstack")) {
+    if (e.value("reason", "") == "NodeNotReady") event = true;
+  }
+  EXPECT_TRUE(event);
+
+  // Still down: the same condition (no new transition); back: cleared.
+  const std::string since = degraded->last_transition_time;
+  r.reconcile("openstack/glance");
+  EXPECT_EQ(find_condition(svc()["status"]["conditions"], "Degraded")->last_transition_time, since);
+  client.put(node("n1", "True"));
+  r.reconcile("openstack/glance");
+  degraded = find_condition(svc()["status"]["conditions"], "Degraded");
+  ASSERT_TRUE(degraded);
+  EXPECT_FALSE(degraded->is_true());
+  EXPECT_EQ(degraded->reason, "AsExpected");
+  EXPECT_EQ(svc()["status"]["phase"], "Ready");
+}
+
+TEST_F(DeploymentFixture, ServiceDegradedByANodeDegradesTheDeploymentAndClears) {
+  client.put(deployment_cr({{"mariadb", json::object()}, {"memcached", json::object()}}));
+  reconciler.reconcile("openstack/aio");
+  client.set_status(kServiceKind, "openstack", "mariadb", ready_status());
+  json lost = ready_status();
+  lost["conditions"].push_back(
+      {{"type", "Degraded"},
+       {"status", "True"},
+       {"reason", "NodeNotReady"},
+       {"message", "node n1 not ready (Ready=False): StatefulSet/mariadb"}});
+  client.set_status(kServiceKind, "openstack", "memcached", lost);
+  reconciler.reconcile("openstack/aio");
+  // Every service is still Ready; the deployment says Ready and Degraded, with the reason.
+  EXPECT_EQ(cond("Ready").status, ConditionStatus::kTrue);
+  EXPECT_EQ(cond("Degraded").status, ConditionStatus::kTrue);
+  EXPECT_EQ(cond("Degraded").reason, "NodeNotReady");
+  EXPECT_EQ(cond("Degraded").message,
+            "memcached: node n1 not ready (Ready=False): StatefulSet/mariadb");
+  const json entries = osd()["status"]["services"];
+  bool seen = false;
+  for (const auto& e : entries) {
+    if (e["name"] == "memcached") {
+      seen = true;
+      EXPECT_EQ(e.value("degraded", ""), "node n1 not ready (Ready=False): StatefulSet/mariadb");
+    }
+  }
+  EXPECT_TRUE(seen);
+
+  client.set_status(kServiceKind, "openstack", "memcached", ready_status());
+  reconciler.reconcile("openstack/aio");
+  EXPECT_EQ(cond("Degraded").status, ConditionStatus::kFalse);
+  EXPECT_EQ(cond("Degraded").reason, "AsExpected");
+  EXPECT_EQ(cond("Ready").status, ConditionStatus::kTrue);
 }
 
 }  // namespace

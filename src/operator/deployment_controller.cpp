@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -59,17 +60,22 @@ struct Aggregate {
   ConditionStatus degraded = ConditionStatus::kFalse;
   std::string reason;
   std::string message;
+  // Of the Degraded condition when it differs from Ready's (a Ready service on a lost node).
+  std::string degraded_reason;
+  std::string degraded_message;
 };
 
 void write_deployment_status(ObjectClient& client, const json& deployment, const Clock& clock,
                              const std::function<void(json& status, std::int64_t gen)>& fill) {
-  write_status(client, kDeploymentKind, deployment["metadata"].value("namespace", ""),
-               deployment["metadata"].value("name", ""), [&](json& status, const json& fresh) {
-                 const std::int64_t generation =
-                     fresh["metadata"].value("generation", std::int64_t{0});
-                 status["observedGeneration"] = generation;
-                 fill(status, generation);
-               });
+  write_status(
+      client, kDeploymentKind, deployment["metadata"].value("namespace", ""),
+      deployment["metadata"].value("name", ""),
+      [&](json& status, const json& fresh) {
+        const std::int64_t generation = fresh["metadata"].value("generation", std::int64_t{0});
+        status["observedGeneration"] = generation;
+        fill(status, generation);
+      },
+      5, &deployment);
   (void)clock;
 }
 
@@ -134,6 +140,12 @@ Result DeploymentReconciler::teardown(const json& deployment) {
 
 Result DeploymentReconciler::reconcile(const std::string& key) {
   const auto [ns, name] = split_key(key);
+  using Steady = std::chrono::steady_clock;
+  const auto t_start = Steady::now();
+  Steady::time_point t_planned{}, t_listed{}, t_applied{};
+  auto ms = [](Steady::time_point a, Steady::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
   std::optional<json> found = client_.get(kDeploymentKind, ns, name);
   if (!found) return {};
   json deployment = *found;
@@ -162,13 +174,19 @@ Result DeploymentReconciler::reconcile(const std::string& key) {
     return {};  // a spec change triggers the next reconcile
   }
   deployment = add_finalizer(client_, deployment, kDeploymentFinalizer);
+  t_planned = Steady::now();
 
   // Current services of this deployment.
   std::map<std::string, json> existing;
-  for (auto& s : client_.list(kServiceKind, ns, std::string(kDeploymentLabel) + "=" + name)) {
+  std::optional<std::vector<json>> cached;
+  if (options_.cached_services) cached = options_.cached_services(ns, name);
+  for (auto& s : cached
+                     ? *cached
+                     : client_.list(kServiceKind, ns, std::string(kDeploymentLabel) + "=" + name)) {
     existing[s["metadata"].value("name", "")] = s;
   }
 
+  t_listed = Steady::now();
   std::set<std::string> enabled;
   for (const auto& s : plan.services) enabled.insert(s.name);
 
@@ -177,6 +195,10 @@ Result DeploymentReconciler::reconcile(const std::string& key) {
   std::map<std::string, std::vector<std::string>> blockers;  // service → unready dependencies
   std::string failed_message;
   std::string deploying_message;
+  // Not Failed but Degraded (e.g. NodeNotReady: pods on a node that is not Ready).
+  std::vector<std::string> degraded_names;
+  std::string degraded_reason;
+  std::string degraded_message;
   for (const auto& planned : plan.services) {
     std::vector<std::string> unready;
     for (const auto& dep : planned.waits_for) {
@@ -185,8 +207,8 @@ Result DeploymentReconciler::reconcile(const std::string& key) {
     }
     auto it = existing.find(planned.name);
     const bool exists = it != existing.end();
-    if (exists || unready.empty()) {
-      // Create (dependencies Ready) or keep up to date.
+    if (exists || unready.empty() || options_.prepare) {
+      // Create (dependencies Ready) or keep up to date; or, waiting, let it be prepared.
       json values = chart::service_values(spec, planned.name);
       json desired = {{"apiVersion", kServiceKind.api_version()},
                       {"kind", kServiceKind.kind},
@@ -203,12 +225,14 @@ Result DeploymentReconciler::reconcile(const std::string& key) {
                         {"chart", planned.name},
                         {"values", values},
                         {"dependencies", planned.waits_for}}}};
-      if (exists && up_to_date(it->second, desired)) {
+      if (!exists && !unready.empty()) {
+        options_.prepare(desired);  // its dependencies are not Ready yet
+      } else if (exists && up_to_date(it->second, desired)) {
         // Nothing to change.
       } else {
         existing[planned.name] = client_.apply(desired, kFieldManager, true);
       }
-      if (!exists) {
+      if (!exists && unready.empty()) {
         spdlog::info("deployment {}: created service {}", key, planned.name);
         events_.normal(deployment, "ServiceCreated",
                        fmt::format("created {} (wave {})", planned.name, planned.wave));
@@ -228,6 +252,15 @@ Result DeploymentReconciler::reconcile(const std::string& key) {
     auto ready_condition = find_condition(conditions, condition::kReady);
     entry["message"] = svc.is_null() ? fmt::format("waiting for {}", joined(unready))
                                      : (ready_condition ? ready_condition->message : "");
+    if (auto d = find_condition(conditions, condition::kDegraded);
+        d && d->is_true() && phase != "Failed") {
+      degraded_names.push_back(planned.name);
+      entry["degraded"] = d->message;
+      if (degraded_message.empty()) {
+        degraded_reason = d->reason;
+        degraded_message = fmt::format("{}: {}", planned.name, d->message);
+      }
+    }
     services_status.push_back(entry);
     if (ready) {
       ready_names.push_back(planned.name);
@@ -288,6 +321,15 @@ Result DeploymentReconciler::reconcile(const std::string& key) {
     agg.reason = "WaitingForDependency";
     agg.message = joined(std::vector<std::string>(deps.begin(), deps.end()));
   }
+  if (agg.degraded != ConditionStatus::kTrue && !degraded_names.empty()) {
+    agg.degraded = ConditionStatus::kTrue;
+    agg.degraded_reason = degraded_reason.empty() ? "ServiceDegraded" : degraded_reason;
+    agg.degraded_message = degraded_message;
+    if (degraded_names.size() > 1) {
+      agg.degraded_message +=
+          fmt::format(" ({} services degraded: {})", degraded_names.size(), joined(degraded_names));
+    }
+  }
   if (agg.ready != ConditionStatus::kTrue && !waiting_for_dep.empty() &&
       agg.reason != "WaitingForDependency") {
     std::set<std::string> deps;
@@ -296,6 +338,7 @@ Result DeploymentReconciler::reconcile(const std::string& key) {
                                joined(std::vector<std::string>(deps.begin(), deps.end())));
   }
 
+  t_applied = Steady::now();
   const bool was_ready = is_condition_true(
       deployment.value("/status/conditions"_json_pointer, json::array()), condition::kReady);
   write_deployment_status(client_, deployment, clock_, [&](json& status, std::int64_t gen) {
@@ -306,13 +349,27 @@ Result DeploymentReconciler::reconcile(const std::string& key) {
     json& c = status["conditions"];
     set_condition(c, {"Ready", agg.ready, agg.reason, agg.message, "", gen}, now);
     set_condition(c, {"Progressing", agg.progressing, agg.reason, agg.message, "", gen}, now);
+    const bool degraded = agg.degraded == ConditionStatus::kTrue;
     set_condition(c,
                   {"Degraded", agg.degraded,
-                   agg.degraded == ConditionStatus::kTrue ? agg.reason : "AsExpected",
-                   agg.degraded == ConditionStatus::kTrue ? agg.message : "", "", gen},
+                   !degraded                      ? "AsExpected"
+                   : !agg.degraded_reason.empty() ? agg.degraded_reason
+                                                  : agg.reason,
+                   !degraded                       ? ""
+                   : !agg.degraded_message.empty() ? agg.degraded_message
+                                                   : agg.message,
+                   "", gen},
                   now);
     set_condition(c, {"InvalidSpec", ConditionStatus::kFalse, "Valid", "", "", gen}, now);
   });
+  if (spdlog::should_log(spdlog::level::debug)) {
+    const auto t_end = Steady::now();
+    spdlog::debug(
+        "deployment {}: reconcile {:.1f} ms: read and plan {:.1f}, list services {:.1f}, apply "
+        "{:.1f}, status {:.1f}",
+        key, ms(t_start, t_end), ms(t_start, t_planned), ms(t_planned, t_listed),
+        ms(t_listed, t_applied), ms(t_applied, t_end));
+  }
   if (agg.ready == ConditionStatus::kTrue) {
     if (!was_ready) events_.normal(deployment, "Ready", agg.message);
     return {};

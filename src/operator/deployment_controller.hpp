@@ -9,7 +9,9 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "operator/clock.hpp"
 #include "operator/controller.hpp"
@@ -23,6 +25,15 @@ struct DeploymentControllerOptions {
   // Re-check while not Ready: a safety net only, every OpenStackService event enqueues its
   // deployment at once (event_routing.hpp).
   std::chrono::milliseconds poll{30'000};
+  // The OpenStackServices of a deployment (namespace, deployment name) from an informer's cache;
+  // nullopt: listed from the API. The cache is at least as new as the event that triggered the
+  // reconcile (informers update their store before calling handlers).
+  std::function<std::optional<std::vector<json>>(const std::string& ns,
+                                                 const std::string& deployment)>
+      cached_services;
+  // Called with the OpenStackService a waiting service will get once its dependencies are Ready
+  // (e.g. to render its chart ahead of time, off the critical path). Empty: not called.
+  std::function<void(const json& desired_service)> prepare;
 };
 
 // Returns the catalog to plan with (re-read on each reconcile so chart edits are seen).

@@ -74,6 +74,18 @@ std::optional<std::string> endpoint_slice_service_key(
   return owning_service_key(*svc);
 }
 
+std::string controlling_job(const json& pod) {
+  const json refs = pod.value("/metadata/ownerReferences"_json_pointer, json::array());
+  if (!refs.is_array()) return {};
+  for (const auto& ref : refs) {
+    if (ref.is_object() && ref.value("controller", false) && ref.value("kind", "") == "Job" &&
+        ref.value("apiVersion", "") == "batch/v1") {
+      return ref.value("name", "");
+    }
+  }
+  return {};
+}
+
 bool changed_beyond_status(const json& old_object, const json& new_object) {
   if (old_object == new_object) return true;  // a resync: reconcile again
   return without_status(old_object) != without_status(new_object);
@@ -122,6 +134,24 @@ kube::EventHandlers endpoint_slice_event_handlers(
   return same_for_all([&services, lookup = std::move(lookup)](const kube::ObjectPtr& o) {
     if (auto owner = endpoint_slice_service_key(*o, lookup)) services.enqueue(*owner);
   });
+}
+
+kube::EventHandlers job_pod_event_handlers(
+    Controller& services, std::function<kube::ObjectPtr(const std::string& key)> lookup) {
+  return {[](const kube::ObjectPtr&) {},
+          [&services, lookup = std::move(lookup)](const kube::ObjectPtr& old_pod,
+                                                  const kube::ObjectPtr& new_pod) {
+            const auto phase = "/status/phase"_json_pointer;
+            if (old_pod->value(phase, std::string{}) == new_pod->value(phase, std::string{})) {
+              return;
+            }
+            const std::string job = controlling_job(*new_pod);
+            if (job.empty() || !lookup) return;
+            const kube::ObjectPtr object = lookup(kube::object_key(namespace_of(*new_pod), job));
+            if (!object) return;
+            if (auto owner = owning_service_key(*object)) services.enqueue(*owner);
+          },
+          [](const kube::ObjectPtr&) {}};
 }
 
 }  // namespace kolla::op

@@ -11,6 +11,10 @@
 //     OpenStackService ownerReference);
 //   - an EndpointSlice event enqueues the OpenStackService owning the Service named by the
 //     slice's kubernetes.io/service-name label.
+//   - a Node turning unready or Ready again enqueues the OpenStackServices with pods on it
+//     (node_watch.hpp);
+//   - a Job's pod changing phase (e.g. Succeeded, before the Job controller marks the Job
+//     Complete) enqueues the OpenStackService owning the Job (looked up in a cache).
 // The controllers' requeue_after polls remain as a slow safety net only.
 
 #include <functional>
@@ -27,6 +31,8 @@ using kube::json;
 
 inline const kube::GroupVersionKind kEndpointSliceKind{"discovery.k8s.io", "v1", "EndpointSlice"};
 inline constexpr const char* kEndpointSliceServiceLabel = "kubernetes.io/service-name";
+// On every pod of a Job (set by the Job controller): the Job's name.
+inline constexpr const char* kJobNameLabel = "batch.kubernetes.io/job-name";
 
 // "namespace/name" of the OpenStackService owning an applied object, if any.
 std::optional<std::string> owning_service_key(const json& object);
@@ -36,6 +42,8 @@ std::optional<std::string> owning_deployment_key(const json& service);
 // lookup returns the Service of a key from a cache (nullptr when unknown).
 std::optional<std::string> endpoint_slice_service_key(
     const json& slice, const std::function<kube::ObjectPtr(const std::string& key)>& lookup);
+// The name of the Job controlling a pod (ownerReference kind Job, controller), or "".
+std::string controlling_job(const json& pod);
 // Whether an update changed more than status (and resourceVersion/managedFields, which every
 // write changes). An update with identical objects (an informer resync) counts as a change.
 bool changed_beyond_status(const json& old_object, const json& new_object);
@@ -49,6 +57,11 @@ kube::EventHandlers deployment_event_handlers(Controller& deployments);
 kube::EventHandlers owned_object_event_handlers(Controller& services);
 // EndpointSlice events: enqueue the service owning the slice's Service.
 kube::EventHandlers endpoint_slice_event_handlers(
+    Controller& services, std::function<kube::ObjectPtr(const std::string& key)> lookup);
+
+// Job pod events: a phase change enqueues the service owning the pod's Job; lookup returns the
+// Job of a key from a cache (nullptr when unknown).
+kube::EventHandlers job_pod_event_handlers(
     Controller& services, std::function<kube::ObjectPtr(const std::string& key)> lookup);
 
 }  // namespace kolla::op

@@ -129,7 +129,27 @@ Health daemonset_health(const json& ds) {
           fmt::format("DaemonSet {} {}/{} available", name, available, desired)};
 }
 
-Health job_health(const json& job) {
+// Pods of the Job (controller ownerReference with its uid) that succeeded.
+std::int64_t succeeded_pods(const json& job, const std::vector<json>& pods) {
+  const std::string uid = job.value("/metadata/uid"_json_pointer, std::string{});
+  if (uid.empty()) return 0;
+  std::int64_t n = 0;
+  for (const auto& pod : pods) {
+    if (pod.value("/status/phase"_json_pointer, std::string{}) != "Succeeded") continue;
+    if (pod.contains("/metadata/deletionTimestamp"_json_pointer)) continue;
+    const json refs = pod.value("/metadata/ownerReferences"_json_pointer, json::array());
+    if (!refs.is_array()) continue;
+    for (const auto& ref : refs) {
+      if (ref.is_object() && ref.value("controller", false) && ref.value("uid", "") == uid) {
+        ++n;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+Health job_health(const json& job, const HealthContext& context) {
   const std::string name = name_of(job);
   if (const json* failed = find_status_condition(job, "Failed");
       failed && failed->value("status", "") == "True") {
@@ -142,6 +162,14 @@ Health job_health(const json& job) {
   }
   if (job.value("/spec/suspend"_json_pointer, false)) {
     return {HealthStatus::kProgressing, fmt::format("Job {} is suspended", name)};
+  }
+  if (!context.pods.empty() &&
+      job.value("/spec/completionMode"_json_pointer, std::string{"NonIndexed"}) == "NonIndexed") {
+    const auto completions = int_at(job, "/spec/completions"_json_pointer, 1);
+    if (completions > 0 && succeeded_pods(job, context.pods) >= completions) {
+      return {HealthStatus::kHealthy,
+              fmt::format("Job {} succeeded (not yet marked Complete)", name)};
+    }
   }
   const auto active = int_at(job, "/status/active"_json_pointer, 0);
   const auto failures = int_at(job, "/status/failed"_json_pointer, 0);
@@ -248,6 +276,14 @@ bool needs_endpoint_slices(const json& object) {
          object.value("apiVersion", "") == "v1" && service_selects_pods(object);
 }
 
+bool needs_job_pods(const json& object) {
+  if (!object.is_object() || object.value("kind", "") != "Job" ||
+      object.value("apiVersion", "") != "batch/v1") {
+    return false;
+  }
+  return !condition_true(object, "Complete") && !condition_true(object, "Failed");
+}
+
 Health assess_health(const json& object, const HealthContext& context) {
   if (object.is_null()) return {HealthStatus::kMissing, "object does not exist"};
   if (!object.is_object()) return {HealthStatus::kUnknown, "not an object"};
@@ -262,7 +298,7 @@ Health assess_health(const json& object, const HealthContext& context) {
     if (kind == "StatefulSet") return statefulset_health(object);
     if (kind == "DaemonSet") return daemonset_health(object);
   }
-  if (api_version == "batch/v1" && kind == "Job") return job_health(object);
+  if (api_version == "batch/v1" && kind == "Job") return job_health(object, context);
   if (api_version == "v1") {
     if (kind == "PersistentVolumeClaim") return pvc_health(object);
     if (kind == "Service") return service_health(object, context);

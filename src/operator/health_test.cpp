@@ -84,6 +84,44 @@ TEST(HealthTest, Job) {
   EXPECT_EQ(assess_health(job), (Health{HealthStatus::kHealthy, "Job glance-db-sync complete"}));
 }
 
+// The Job controller marks a Job Complete about a second after its pod succeeded (it batches pod
+// updates); a succeeded pod of the Job (its uid) is enough.
+TEST(HealthTest, JobWhosePodSucceededIsHealthyBeforeComplete) {
+  json job = json::parse(R"({"apiVersion":"batch/v1","kind":"Job",
+      "metadata":{"name":"keystone-db-sync","uid":"u1"},"spec":{"completions":1},
+      "status":{"active":1}})");
+  auto pod = [](const std::string& phase, const std::string& uid) {
+    return json{{"metadata",
+                 {{"name", "p"},
+                  {"ownerReferences", json::array({{{"apiVersion", "batch/v1"},
+                                                    {"kind", "Job"},
+                                                    {"name", "keystone-db-sync"},
+                                                    {"uid", uid},
+                                                    {"controller", true}}})}}},
+                {"status", {{"phase", phase}}}};
+  };
+  EXPECT_TRUE(needs_job_pods(job));
+  HealthContext ctx;
+  ctx.pods = {pod("Running", "u1"), pod("Succeeded", "other-job-uid")};
+  EXPECT_EQ(assess_health(job, ctx).status, HealthStatus::kProgressing);
+  ctx.pods.push_back(pod("Succeeded", "u1"));
+  EXPECT_EQ(
+      assess_health(job, ctx),
+      (Health{HealthStatus::kHealthy, "Job keystone-db-sync succeeded (not yet marked Complete)"}));
+  job["spec"]["completions"] = 2;
+  EXPECT_EQ(assess_health(job, ctx).status, HealthStatus::kProgressing) << "1 of 2 completions";
+  job["spec"]["completions"] = 1;
+  job["spec"]["completionMode"] = "Indexed";
+  EXPECT_EQ(assess_health(job, ctx).status, HealthStatus::kProgressing)
+      << "indexed: left to the Job";
+  job["spec"].erase("completionMode");
+  // Failed wins; a Complete or Failed Job needs no pods.
+  job["status"]["conditions"] = json::array({{{"type", "Failed"}, {"status", "True"}}});
+  EXPECT_EQ(assess_health(job, ctx).status, HealthStatus::kDegraded);
+  EXPECT_FALSE(needs_job_pods(job));
+  EXPECT_FALSE(needs_job_pods(json{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}}));
+}
+
 TEST(HealthTest, PersistentVolumeClaim) {
   json pvc = json::parse(R"({"apiVersion":"v1","kind":"PersistentVolumeClaim",
     "metadata":{"name":"data"},"status":{"phase":"Pending"}})");

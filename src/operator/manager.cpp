@@ -17,6 +17,7 @@
 #include "operator/events.hpp"
 #include "operator/http_endpoints.hpp"
 #include "operator/leader_election.hpp"
+#include "operator/node_watch.hpp"
 #include "operator/resources.hpp"
 #include "operator/service_controller.hpp"
 
@@ -34,15 +35,112 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
 
   Registry registry;
   ControllerMetrics controller_metrics(registry);
+  register_request_counter(registry, [client] { return client->request_counts(); });
   MetricFamily& leader_gauge =
       registry.gauge("kolla_operator_leader", "1 when this replica holds the leader lease.");
   EventRecorder events(objects, "kolla-operator", identity);
   HelmServiceRenderer renderer(charts_dir);
+  // Unready nodes (a Node informer below feeds it); the pods on one are listed when asked.
+  NodeTracker node_tracker([client](const std::string& ns, const std::string& node) {
+    kube::ListOptions list;
+    list.field_selector = "spec.nodeName=" + node;
+    return client->list(kube::gvk::kPod, ns, list).items;
+  });
   ServiceControllerOptions service_options;
   service_options.only_service = options.only_service;
+  service_options.nodes = &node_tracker;
+  // Caches of the informers below (set before the controllers start): reads of applied objects
+  // and EndpointSlices come from them when they hold them.
+  std::map<std::string, const kube::Informer*> object_caches;  // by GroupVersionKind::str()
+  const kube::Informer* slice_cache = nullptr;
+  service_options.cached_object = [&object_caches](const GroupVersionKind& gvk,
+                                                   const std::string& ns,
+                                                   const std::string& name) -> std::optional<json> {
+    auto it = object_caches.find(gvk.str());
+    if (it == object_caches.end()) return std::nullopt;
+    const kube::ObjectPtr object = it->second->store().get(ns, name);
+    if (!object) return std::nullopt;
+    return *object;
+  };
+  service_options.cached_endpoint_slices =
+      [&slice_cache](const std::string& ns,
+                     const std::string& service) -> std::optional<std::vector<json>> {
+    if (slice_cache == nullptr || !slice_cache->has_synced()) return std::nullopt;
+    std::vector<json> out;
+    for (const auto& slice : slice_cache->store().list(ns)) {
+      const json labels = slice->value("/metadata/labels"_json_pointer, json::object());
+      if (labels.is_object() && labels.value(kEndpointSliceServiceLabel, "") == service) {
+        out.push_back(*slice);
+      }
+    }
+    return out;
+  };
+  const kube::Informer* services_cache = nullptr;  // the OpenStackService informer (below)
+  service_options.cached_service =
+      [&services_cache](const std::string& ns, const std::string& name) -> std::optional<json> {
+    if (services_cache == nullptr) return std::nullopt;
+    const kube::ObjectPtr object = services_cache->store().get(ns, name);
+    if (!object) return std::nullopt;
+    return *object;
+  };
+  // The Job pod informer (below) answers; set before the controllers start.
+  const kube::Informer* job_pod_cache = nullptr;
+  service_options.job_pods = [&job_pod_cache](const std::string& ns, const std::string& job) {
+    std::vector<json> out;
+    if (job_pod_cache == nullptr) return out;
+    for (const auto& pod : job_pod_cache->store().list(ns)) {
+      const json labels = pod->value("/metadata/labels"_json_pointer, json::object());
+      if (labels.is_object() && labels.value(kJobNameLabel, "") == job) out.push_back(*pod);
+    }
+    return out;
+  };
   ServiceReconciler service_reconciler(objects, renderer, events, registry, service_options);
+  // Charts of services still waiting for their dependencies are rendered ahead of time, one at a
+  // time, so that a service's first reconcile does not wait for helm (the latest desired
+  // OpenStackService per key).
+  std::mutex prerender_mutex;
+  std::map<std::string, json> prerender_pending;
+  Controller prerenders(
+      "prerender",
+      [&](const std::string& key) {
+        json service;
+        {
+          std::lock_guard lock(prerender_mutex);
+          auto it = prerender_pending.find(key);
+          if (it == prerender_pending.end()) return Result{};
+          service = std::move(it->second);
+          prerender_pending.erase(it);
+        }
+        service_reconciler.prerender(service);
+        return Result{};
+      },
+      ControllerOptions{1, {}}, &controller_metrics);
+  // The OpenStackService informer (below) also answers the deployment controller's listing.
+  DeploymentControllerOptions deployment_options;
+  deployment_options.cached_services =
+      [&services_cache](const std::string& ns,
+                        const std::string& deployment) -> std::optional<std::vector<json>> {
+    if (services_cache == nullptr || !services_cache->has_synced()) return std::nullopt;
+    std::vector<json> out;
+    for (const auto& s : services_cache->store().list(ns)) {
+      const json labels = s->value("/metadata/labels"_json_pointer, json::object());
+      if (labels.is_object() && labels.value(kDeploymentLabel, "") == deployment) {
+        out.push_back(*s);
+      }
+    }
+    return out;
+  };
+  deployment_options.prepare = [&](const json& desired) {
+    const std::string key = kube::object_key(desired);
+    {
+      std::lock_guard lock(prerender_mutex);
+      prerender_pending[key] = desired;
+    }
+    prerenders.enqueue(key);
+  };
   DeploymentReconciler deployment_reconciler(
-      objects, [charts_dir] { return plan::ServiceCatalog::load(charts_dir); }, events);
+      objects, [charts_dir] { return plan::ServiceCatalog::load(charts_dir); }, events,
+      deployment_options);
 
   Controller services(
       "service", [&](const std::string& key) { return service_reconciler.reconcile(key); },
@@ -63,24 +161,31 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
   informers.push_back(std::move(osd));
 
   auto oss = std::make_unique<kube::Informer>(client, kServiceKind, inf);
+  services_cache = oss.get();
   oss->add_handlers(service_event_handlers(services, deployments));
   informers.push_back(std::move(oss));
 
   kube::InformerOptions owned = inf;
   owned.label_selector = kServiceLabel;
+  std::map<std::string, const kube::Informer*> workload_informers;  // by kind
   for (const auto& gvk :
        {kube::gvk::kJob, kube::gvk::kDeployment, kube::gvk::kStatefulSet, kube::gvk::kDaemonSet}) {
     auto informer = std::make_unique<kube::Informer>(client, gvk, owned);
     informer->add_handlers(owned_object_event_handlers(services));
+    workload_informers[gvk.kind] = informer.get();
+    object_caches[gvk.str()] = informer.get();
     informers.push_back(std::move(informer));
   }
-  // Event sources only (the reconcilers read the API): PVCs and Services a service applied, and
-  // the EndpointSlices of those Services (labelled with the Service's name, not ours). They do not
-  // gate readiness, so a narrower RBAC (no watch on them) degrades to the safety-net poll.
+  // Event sources and caches (the reconcilers read the API when they lack an object): PVCs,
+  // ConfigMaps and Services a service applied, and the EndpointSlices of those Services
+  // (labelled with the Service's name, not ours). They do not gate readiness, so a narrower RBAC
+  // (no watch on them) degrades to reads from the API and the safety-net poll.
   std::vector<std::unique_ptr<kube::Informer>> event_sources;
-  for (const auto& gvk : {kube::gvk::kPersistentVolumeClaim, kube::gvk::kService}) {
+  for (const auto& gvk :
+       {kube::gvk::kPersistentVolumeClaim, kube::gvk::kConfigMap, kube::gvk::kService}) {
     auto informer = std::make_unique<kube::Informer>(client, gvk, owned);
     informer->add_handlers(owned_object_event_handlers(services));
+    object_caches[gvk.str()] = informer.get();
     event_sources.push_back(std::move(informer));
   }
   const kube::Informer* kube_services = event_sources.back().get();
@@ -90,7 +195,37 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
   slice_informer->add_handlers(endpoint_slice_event_handlers(
       services,
       [kube_services](const std::string& key) { return kube_services->store().get(key); }));
+  slice_cache = slice_informer.get();
   event_sources.push_back(std::move(slice_informer));
+  // Nodes (cluster-scoped): a node turning unready or Ready again enqueues the services with pods
+  // on it (pod → its workload in the caches above → the workload's service). Not waited for by
+  // /readyz: until it syncs, no node is known to be unready.
+  auto node_informer = std::make_unique<kube::Informer>(client, kube::gvk::kNode);
+  node_informer->add_handlers(node_event_handlers(
+      services, node_tracker, options.namespace_,
+      [&workload_informers](const json& pod) -> std::optional<std::string> {
+        const auto workload = pod_workload(pod);
+        if (!workload) return std::nullopt;
+        const auto slash = workload->find('/');
+        auto it = workload_informers.find(workload->substr(0, slash));
+        if (it == workload_informers.end()) return std::nullopt;
+        const kube::ObjectPtr object =
+            it->second->store().get(pod.value("/metadata/namespace"_json_pointer, std::string{}),
+                                    workload->substr(slash + 1));
+        if (!object) return std::nullopt;
+        return owning_service_key(*object);
+      }));
+  event_sources.push_back(std::move(node_informer));
+  // The pods of Jobs (label batch.kubernetes.io/job-name): a Job's pod succeeding makes the Job
+  // healthy at once, about a second before the Job controller marks the Job Complete.
+  kube::InformerOptions job_pods = inf;
+  job_pods.label_selector = kJobNameLabel;
+  auto job_pod_informer = std::make_unique<kube::Informer>(client, kube::gvk::kPod, job_pods);
+  job_pod_cache = job_pod_informer.get();
+  const kube::Informer* jobs_cache = workload_informers.at(kube::gvk::kJob.kind);
+  job_pod_informer->add_handlers(job_pod_event_handlers(
+      services, [jobs_cache](const std::string& key) { return jobs_cache->store().get(key); }));
+  event_sources.push_back(std::move(job_pod_informer));
 
   auto synced = [&informers] {
     for (const auto& i : informers) {
@@ -150,6 +285,7 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
     if (started.exchange(true)) return;
     services.start();
     deployments.start();
+    prerenders.start();
     if (fencer) fencer->start();
     spdlog::info("controllers started ({} workers, fencing {})", options.workers,
                  fencer ? "on" : "off");
@@ -192,6 +328,7 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
   if (fencer) fencer->stop();
   services.stop();
   deployments.stop();
+  prerenders.stop();
   for (auto& i : informers) i->stop();
   for (auto& i : event_sources) i->stop();
   if (elector) elector->stop();

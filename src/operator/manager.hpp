@@ -1,9 +1,9 @@
 #pragma once
-// Runs both controllers in one process: informers (OpenStackDeployments, OpenStackServices and
-// the workload kinds the services own) feed the work queues; /metrics, /healthz and /readyz are
-// served; with leader election only the Lease holder reconciles. The fencing controller
-// (src/fencing) runs beside them while leading, configured by spec.fencing of the
-// OpenStackDeployments (inert while none enables it).
+// Runs both controllers in one process: informers (OpenStackDeployments, OpenStackServices, the
+// workload kinds the services own, Nodes and the pods of Jobs) feed the work queues and serve
+// the controllers' reads; /metrics, /healthz and /readyz are served; with leader election only
+// the Lease holder reconciles. The fencing controller (src/fencing) runs beside them while
+// leading, configured by spec.fencing of the OpenStackDeployments (inert while none enables it).
 //
 // Library kolla_manager (it links kolla_fencing, which itself links kolla_operator).
 

@@ -105,6 +105,18 @@ std::vector<double> default_duration_buckets() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 }
 
+void register_request_counter(Registry& registry,
+                              std::function<std::map<std::string, std::uint64_t>()> counts) {
+  MetricFamily& family = registry.counter(
+      kKubeRequestsMetric,
+      "Requests sent to the Kubernetes API server by verb, retries included (watch = watch "
+      "starts).");
+  registry.add_collector([&family, counts = std::move(counts)] {
+    for (const auto& [verb, n] : counts())
+      family.set_total({{"verb", verb}}, static_cast<double>(n));
+  });
+}
+
 MetricFamily& Registry::family(const std::string& name, const std::string& help,
                                std::string_view type, std::vector<double> buckets) {
   if (!valid_metric_name(name)) throw std::invalid_argument("invalid metric name: " + name);
@@ -139,7 +151,17 @@ MetricFamily& Registry::histogram(const std::string& name, const std::string& he
   return family(name, help, "histogram", std::move(buckets));
 }
 
+void Registry::add_collector(std::function<void()> collect) {
+  std::lock_guard lock(collectors_mutex_);
+  collectors_.push_back(std::move(collect));
+}
+
 std::string Registry::render() const {
+  {
+    // Outside mutex_: collectors register and update families.
+    std::lock_guard lock(collectors_mutex_);
+    for (const auto& collect : collectors_) collect();
+  }
   std::string out;
   std::lock_guard lock(mutex_);
   for (const auto& [name, fam] : families_) fam->render(out);
@@ -159,6 +181,14 @@ void MetricFamily::inc(const Labels& labels, double by) {
   check_labels(labels);
   std::lock_guard lock(mutex_);
   series_[labels].value += by;
+}
+
+void MetricFamily::set_total(const Labels& labels, double total) {
+  if (type_ != "counter") throw std::logic_error("set_total() on " + type_ + " " + name_);
+  check_labels(labels);
+  std::lock_guard lock(mutex_);
+  double& value = series_[labels].value;
+  if (total > value) value = total;
 }
 
 void MetricFamily::set(const Labels& labels, double value) {

@@ -4,6 +4,7 @@
 // cumulative with le="+Inf", _sum and _count). Thread-safe; no global instance.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,10 +32,17 @@ class Registry {
   MetricFamily& histogram(const std::string& name, const std::string& help,
                           std::vector<double> buckets);
 
+  // Called, in the order added, at the start of every render(): brings families whose values
+  // live elsewhere up to date (e.g. the kube client's request counts, with set_total). A
+  // collector may register and update families; it must not call render().
+  void add_collector(std::function<void()> collect);
+
   // The whole registry in the text format, families sorted by name.
   std::string render() const;
 
  private:
+  mutable std::mutex collectors_mutex_;  // held while collecting: one render collects at a time
+  std::vector<std::function<void()>> collectors_;
   MetricFamily& family(const std::string& name, const std::string& help, std::string_view type,
                        std::vector<double> buckets);
   mutable std::mutex mutex_;
@@ -47,6 +55,9 @@ class MetricFamily {
 
   // Counters: value += by (by must be >= 0).
   void inc(const Labels& labels = {}, double by = 1.0);
+  // Counters mirrored from a running total kept elsewhere: value = total, never lower (a smaller
+  // total is ignored, so the counter stays monotonic).
+  void set_total(const Labels& labels, double total);
   // Gauges.
   void set(const Labels& labels, double value);
   void add(const Labels& labels, double by);
@@ -85,5 +96,11 @@ std::string format_sample(double value);
 
 // Buckets for reconcile durations in seconds.
 std::vector<double> default_duration_buckets();
+
+// kolla_operator_kube_requests_total{verb}: the requests sent to the API server (every attempt,
+// retries included), read from counts() (kube::Client::request_counts) at each render.
+inline constexpr const char* kKubeRequestsMetric = "kolla_operator_kube_requests_total";
+void register_request_counter(Registry& registry,
+                              std::function<std::map<std::string, std::uint64_t>()> counts);
 
 }  // namespace kolla::op

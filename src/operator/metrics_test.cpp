@@ -48,6 +48,36 @@ TEST(MetricsTest, HistogramBucketsAreCumulative) {
   EXPECT_EQ(h.count(), 3u);
 }
 
+TEST(MetricsTest, RequestCounterMirrorsTheClientCountsAtEachRender) {
+  Registry registry;
+  std::map<std::string, std::uint64_t> counts = {{"get", 3}, {"list", 1}};
+  int collected = 0;
+  register_request_counter(registry, [&] {
+    ++collected;
+    return counts;
+  });
+  EXPECT_EQ(collected, 0) << "read when rendered, not before";
+  EXPECT_EQ(registry.render(),
+            "# HELP kolla_operator_kube_requests_total Requests sent to the Kubernetes API server "
+            "by verb, retries included (watch = watch starts).\n"
+            "# TYPE kolla_operator_kube_requests_total counter\n"
+            "kolla_operator_kube_requests_total{verb=\"get\"} 3\n"
+            "kolla_operator_kube_requests_total{verb=\"list\"} 1\n");
+  EXPECT_EQ(collected, 1);
+  counts["get"] = 10;
+  counts["patch"] = 2;
+  const std::string text = registry.render();
+  EXPECT_NE(text.find("kolla_operator_kube_requests_total{verb=\"get\"} 10\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("kolla_operator_kube_requests_total{verb=\"patch\"} 2\n"), std::string::npos)
+      << text;
+  // A counter never goes down, whatever the source says.
+  counts["get"] = 4;
+  registry.render();
+  EXPECT_EQ(registry.counter(kKubeRequestsMetric, "").value({{"verb", "get"}}), 10);
+  EXPECT_THROW(registry.gauge("g", "").set_total({}, 1), std::logic_error);
+}
+
 TEST(MetricsTest, EscapingAndValidation) {
   EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
   EXPECT_EQ(format_sample(std::nan("")), "NaN");

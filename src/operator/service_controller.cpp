@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <exception>
+#include <future>
+
 #include "common/redact.hpp"
 #include "operator/conditions.hpp"
 #include "operator/finalizers.hpp"
@@ -15,6 +19,7 @@ namespace kolla::op {
 namespace {
 
 const GroupVersionKind kEndpointSlice{"discovery.k8s.io", "v1", "EndpointSlice"};
+constexpr const char* kNodeNotReadyReason = "NodeNotReady";
 
 std::pair<std::string, std::string> split_key(const std::string& key) {
   const auto slash = key.find('/');
@@ -37,6 +42,68 @@ std::string object_id(const json& o) {
                      o.value("/metadata/name"_json_pointer, std::string{}));
 }
 
+// Where one reconcile spends its time, logged at debug level when it ends.
+class ReconcileTiming {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit ReconcileTiming(const std::string& key) : key_(key), start_(Clock::now()) {}
+  ~ReconcileTiming() {
+    if (!spdlog::should_log(spdlog::level::debug)) return;
+    const auto total = std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
+    spdlog::debug(
+        "service {}: reconcile {:.1f} ms: read service {:.1f}, render {:.1f}, apply {:.1f} ({}), "
+        "read objects {:.1f} ({}), prune {:.1f}, status {:.1f}",
+        key_, total, ms(kGet), ms(kRender), ms(kApply), applies, ms(kRead), reads, ms(kPrune),
+        ms(kStatus));
+  }
+  enum Part { kGet, kRender, kApply, kRead, kPrune, kStatus, kParts };
+  template <typename Fn>
+  auto time(Part part, Fn&& fn) {
+    const auto t = Clock::now();
+    struct Add {
+      ReconcileTiming& self;
+      Part part;
+      Clock::time_point t;
+      ~Add() { self.spent_[part] += Clock::now() - t; }
+    } add{*this, part, t};
+    return fn();
+  }
+  int applies = 0;
+  int reads = 0;
+
+ private:
+  double ms(Part p) const { return std::chrono::duration<double, std::milli>(spent_[p]).count(); }
+  std::string key_;
+  Clock::time_point start_;
+  std::array<Clock::duration, kParts> spent_{};
+};
+
+// Runs fn(item) for every item, up to `width` at a time (the API round trips of one phase's
+// objects overlap instead of adding up); rethrows the first exception once all have finished.
+template <typename Fn>
+void for_each_parallel(const std::vector<std::size_t>& items, int width, Fn fn) {
+  if (width <= 1 || items.size() <= 1) {
+    for (std::size_t item : items) fn(item);
+    return;
+  }
+  std::exception_ptr error;
+  for (std::size_t start = 0; start < items.size(); start += static_cast<std::size_t>(width)) {
+    std::vector<std::future<void>> running;
+    const std::size_t end = std::min(items.size(), start + static_cast<std::size_t>(width));
+    for (std::size_t k = start; k < end; ++k) {
+      running.push_back(std::async(std::launch::async, [&fn, item = items[k]] { fn(item); }));
+    }
+    for (auto& f : running) {
+      try {
+        f.get();
+      } catch (...) {
+        if (!error) error = std::current_exception();
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 struct StatusUpdate {
   std::string phase;  // Pending, Progressing, Ready, Failed, Deleting
   std::string step;
@@ -45,42 +112,52 @@ struct StatusUpdate {
   std::string message;
   json objects = json::array();
   std::string hash;
+  // Degraded while not Failed (a lost node): reason and message of the Degraded condition.
+  std::string degraded_reason;
+  std::string degraded_message;
 };
 
 void write_service_status(ObjectClient& client, const json& service, const StatusUpdate& u,
                           const Clock& clock) {
   const std::string ns = service["metadata"].value("namespace", "");
   const std::string name = service["metadata"].value("name", "");
-  write_status(client, kServiceKind, ns, name, [&](json& status, const json& fresh) {
-    const std::int64_t generation = fresh["metadata"].value("generation", std::int64_t{0});
-    status["observedGeneration"] = generation;
-    status["phase"] = u.phase;
-    status["currentStep"] = u.step;
-    status["waitingOn"] = u.waiting_on;
-    if (!u.hash.empty()) status["valuesHash"] = u.hash;
-    status["objects"] = u.objects;
-    json& conditions = status["conditions"];
-    const auto now = clock.wall();
-    const bool ready = u.phase == "Ready";
-    const bool failed = u.phase == "Failed";
-    set_condition(
-        conditions,
-        {std::string(condition::kReady), ready ? ConditionStatus::kTrue : ConditionStatus::kFalse,
-         u.reason, u.message, "", generation},
-        now);
-    set_condition(conditions,
-                  {std::string(condition::kProgressing),
-                   (u.phase == "Progressing" || u.phase == "Pending" || u.phase == "Deleting")
-                       ? ConditionStatus::kTrue
-                       : ConditionStatus::kFalse,
-                   u.reason, u.message, "", generation},
-                  now);
-    set_condition(conditions,
-                  {std::string(condition::kDegraded),
-                   failed ? ConditionStatus::kTrue : ConditionStatus::kFalse,
-                   failed ? u.reason : "AsExpected", failed ? u.message : "", "", generation},
-                  now);
-  });
+  write_status(
+      client, kServiceKind, ns, name,
+      [&](json& status, const json& fresh) {
+        const std::int64_t generation = fresh["metadata"].value("generation", std::int64_t{0});
+        status["observedGeneration"] = generation;
+        status["phase"] = u.phase;
+        status["currentStep"] = u.step;
+        status["waitingOn"] = u.waiting_on;
+        if (!u.hash.empty()) status["valuesHash"] = u.hash;
+        status["objects"] = u.objects;
+        json& conditions = status["conditions"];
+        const auto now = clock.wall();
+        const bool ready = u.phase == "Ready";
+        const bool failed = u.phase == "Failed";
+        const bool degraded = failed || !u.degraded_reason.empty();
+        const std::string degraded_reason = failed ? u.reason : u.degraded_reason;
+        const std::string degraded_message = failed ? u.message : u.degraded_message;
+        set_condition(conditions,
+                      {std::string(condition::kReady),
+                       ready ? ConditionStatus::kTrue : ConditionStatus::kFalse, u.reason,
+                       u.message, "", generation},
+                      now);
+        set_condition(conditions,
+                      {std::string(condition::kProgressing),
+                       (u.phase == "Progressing" || u.phase == "Pending" || u.phase == "Deleting")
+                           ? ConditionStatus::kTrue
+                           : ConditionStatus::kFalse,
+                       u.reason, u.message, "", generation},
+                      now);
+        set_condition(conditions,
+                      {std::string(condition::kDegraded),
+                       degraded ? ConditionStatus::kTrue : ConditionStatus::kFalse,
+                       degraded ? degraded_reason : "AsExpected", degraded ? degraded_message : "",
+                       "", generation},
+                      now);
+      },
+      5, &service);
 }
 
 }  // namespace
@@ -97,6 +174,10 @@ ServiceReconciler::ServiceReconciler(ObjectClient& client, ServiceRenderer& rend
                                         "OpenStackServices by phase, as last reconciled.")),
       renders_(registry.counter("kolla_operator_chart_renders_total",
                                 "Chart renders (helm template runs) by service.")),
+      render_seconds_(registry.histogram(
+          "kolla_operator_render_duration_seconds",
+          "Time to render a chart (helm template and parsing), by service; failed renders too.",
+          default_duration_buckets())),
       applies_(registry.counter("kolla_operator_applied_objects_total",
                                 "Objects applied with server-side apply, by kind.")) {}
 
@@ -113,6 +194,38 @@ void ServiceReconciler::update_phase_metric(const std::string& key, const std::s
   for (const auto& [p, n] : counts) services_by_phase_.set({{"phase", p}}, n);
 }
 
+std::string ServiceReconciler::lost_nodes_of(const std::string& ns,
+                                             const chart::RenderedService& render) {
+  if (options_.nodes == nullptr) return {};
+  std::set<std::string> workloads;
+  for (const auto& o : render.objects) {
+    const std::string kind = o.kind();
+    if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "Job") {
+      workloads.insert(kind + "/" + o.name());
+    }
+  }
+  try {
+    return redact(lost_nodes_message(lost_nodes(*options_.nodes, ns, workloads)));
+  } catch (const std::exception& e) {
+    // Without the pods (e.g. no right to list them) the check is skipped, not the reconcile.
+    spdlog::warn("{}: cannot check the nodes of its pods: {}", ns, redact(e.what()));
+    return {};
+  }
+}
+
+void ServiceReconciler::prerender(const json& service) {
+  const std::string key = kube::object_key(service);
+  if (!options_.only_service.empty() &&
+      service.value("/spec/service"_json_pointer, std::string{}) != options_.only_service) {
+    return;
+  }
+  try {
+    render(key, service);
+  } catch (const std::exception& e) {
+    spdlog::debug("service {}: render ahead of time failed: {}", key, redact(e.what()));
+  }
+}
+
 std::shared_ptr<const chart::RenderedService> ServiceReconciler::render(const std::string& key,
                                                                         const json& service) {
   const std::string hash = renderer_.hash(service);
@@ -121,8 +234,21 @@ std::shared_ptr<const chart::RenderedService> ServiceReconciler::render(const st
     auto it = cache_.find(key);
     if (it != cache_.end() && it->second.hash == hash) return it->second.render;
   }
-  auto rendered = std::make_shared<const chart::RenderedService>(renderer_.render(service));
-  renders_.inc({{"service", service["spec"].value("service", "")}});
+  const Labels labels = {{"service", service["spec"].value("service", "")}};
+  const auto started = std::chrono::steady_clock::now();
+  auto observe = [&] {
+    render_seconds_.observe(
+        labels, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  };
+  std::shared_ptr<const chart::RenderedService> rendered;
+  try {
+    rendered = std::make_shared<const chart::RenderedService>(renderer_.render(service));
+  } catch (...) {
+    observe();
+    throw;
+  }
+  observe();
+  renders_.inc(labels);
   std::lock_guard lock(mutex_);
   cache_[key] = Cached{hash, rendered};
   return rendered;
@@ -163,7 +289,32 @@ json ServiceReconciler::read_live(const json& desired) {
   return live ? *live : json();
 }
 
-bool ServiceReconciler::apply_object(const json& service, const chart::RenderedObject& rendered) {
+json ServiceReconciler::read_cached(const std::string& key, const json& desired) {
+  if (!options_.cached_object) return read_live(desired);
+  const GroupVersionKind gvk = GroupVersionKind::of(desired);
+  const std::string name = desired["metadata"].value("name", "");
+  auto cached = options_.cached_object(gvk, desired["metadata"].value("namespace", ""), name);
+  if (!cached) return read_live(desired);
+  std::pair<std::string, std::int64_t> applied{};  // uid, generation of our last apply
+  {
+    std::lock_guard lock(mutex_);
+    if (auto a = applied_.find(key); a != applied_.end()) {
+      if (auto g = a->second.generations.find(gvk.str() + " " + name);
+          g != a->second.generations.end()) {
+        applied = g->second;
+      }
+    }
+  }
+  const std::string uid = cached->value("/metadata/uid"_json_pointer, std::string{});
+  if ((!applied.first.empty() && uid != applied.first) ||
+      cached->value("/metadata/generation"_json_pointer, std::int64_t{0}) < applied.second) {
+    return read_live(desired);  // the cache has not seen our last apply yet
+  }
+  return *cached;
+}
+
+bool ServiceReconciler::apply_object(const std::string& key, const json& service,
+                                     const chart::RenderedObject& rendered, json* applied) {
   const json desired = desired_object(service, rendered);
   const GroupVersionKind gvk = GroupVersionKind::of(desired);
   if (gvk == kube::gvk::kJob) {
@@ -184,8 +335,15 @@ bool ServiceReconciler::apply_object(const json& service, const chart::RenderedO
       return false;
     }
   }
-  client_.apply(desired, kFieldManager, true);
+  json result = client_.apply(desired, kFieldManager, true);
   applies_.inc({{"kind", gvk.kind}});
+  {
+    std::lock_guard lock(mutex_);
+    applied_[key].generations[gvk.str() + " " + desired["metadata"].value("name", "")] = {
+        result.value("/metadata/uid"_json_pointer, std::string{}),
+        result.value("/metadata/generation"_json_pointer, std::int64_t{0})};
+  }
+  if (applied != nullptr) *applied = std::move(result);
   return true;
 }
 
@@ -289,7 +447,13 @@ Result ServiceReconciler::cleanup(const json& service) {
 
 Result ServiceReconciler::reconcile(const std::string& key) {
   const auto [ns, name] = split_key(key);
-  std::optional<json> found = client_.get(kServiceKind, ns, name);
+  ReconcileTiming timing(key);
+  std::optional<json> found = timing.time(ReconcileTiming::kGet, [&]() -> std::optional<json> {
+    if (options_.cached_service) {
+      if (auto cached = options_.cached_service(ns, name)) return cached;
+    }
+    return client_.get(kServiceKind, ns, name);
+  });
   if (!found) {
     std::lock_guard lock(mutex_);
     cache_.erase(key);
@@ -303,11 +467,12 @@ Result ServiceReconciler::reconcile(const std::string& key) {
     return {};
   }
   if (is_being_deleted(service)) return cleanup(service);
-  service = add_finalizer(client_, service, kServiceFinalizer);
+  service = timing.time(ReconcileTiming::kGet,
+                        [&] { return add_finalizer(client_, service, kServiceFinalizer); });
 
   std::shared_ptr<const chart::RenderedService> rendered;
   try {
-    rendered = render(key, service);
+    rendered = timing.time(ReconcileTiming::kRender, [&] { return render(key, service); });
   } catch (const std::exception& e) {
     const std::string message = redact(e.what());
     spdlog::error("service {}: render failed: {}", key, message);
@@ -328,7 +493,7 @@ Result ServiceReconciler::reconcile(const std::string& key) {
     std::lock_guard lock(mutex_);
     Applied& a = applied_[key];
     if (a.hash != rendered->values_hash || now - a.at >= options_.resync) {
-      a = Applied{rendered->values_hash, {}, false, now};
+      a = Applied{rendered->values_hash, {}, false, now, {}};
     }
     state = a;
   }
@@ -353,6 +518,26 @@ Result ServiceReconciler::reconcile(const std::string& key) {
     return out;
   };
 
+  // A node that is not Ready under pods of this service: Degraded (NodeNotReady) unless already
+  // Failed; an Event when it starts.
+  const bool was_node_degraded =
+      service.value("/status/phase"_json_pointer, std::string{}) != "Failed" && [&] {
+        auto c = find_condition(service.value("/status/conditions"_json_pointer, json::array()),
+                                condition::kDegraded);
+        return c && c->is_true() && c->reason == kNodeNotReadyReason;
+      }();
+  auto check_nodes = [&](StatusUpdate& update) {
+    if (update.phase == "Failed") return;
+    const std::string lost = lost_nodes_of(ns, *rendered);
+    if (lost.empty()) return;
+    update.degraded_reason = kNodeNotReadyReason;
+    update.degraded_message = lost;
+    if (!was_node_degraded) {
+      spdlog::warn("service {}: {}", key, lost);
+      events_.warning(service, kNodeNotReadyReason, lost);
+    }
+  };
+
   for (std::size_t p = 0; p < phases.size(); ++p) {
     const chart::Phase& phase = phases[p];
     std::vector<std::size_t> members;
@@ -360,9 +545,19 @@ Result ServiceReconciler::reconcile(const std::string& key) {
       if (rendered->objects[i].phase == phase) members.push_back(i);
     }
     bool all_applied = true;
+    // The API server's answers to our applies: fresher than a cache.
+    std::vector<json> answers(rendered->objects.size());
+    std::vector<char> applied_ok(rendered->objects.size(), 1);
+    const int width = std::max(1, options_.parallel_requests);
     if (!state.phases.contains(p)) {
+      timing.applies += static_cast<int>(members.size());
+      timing.time(ReconcileTiming::kApply, [&] {
+        for_each_parallel(members, width, [&](std::size_t i) {
+          applied_ok[i] = apply_object(key, service, rendered->objects[i], &answers[i]) ? 1 : 0;
+        });
+      });
       for (std::size_t i : members) {
-        if (!apply_object(service, rendered->objects[i])) all_applied = false;
+        if (!applied_ok[i]) all_applied = false;
       }
       if (all_applied) {
         std::lock_guard lock(mutex_);
@@ -374,22 +569,47 @@ Result ServiceReconciler::reconcile(const std::string& key) {
     std::vector<std::string> waiting;
     bool degraded = false;
     std::string degraded_message;
+    std::vector<std::size_t> to_read;
+    for (std::size_t i : members) {
+      if (answers[i].is_object()) {
+        live[i] = std::move(answers[i]);
+      } else {
+        to_read.push_back(i);
+      }
+    }
+    timing.reads += static_cast<int>(to_read.size());
+    timing.time(ReconcileTiming::kRead, [&] {
+      for_each_parallel(to_read, width, [&](std::size_t i) {
+        live[i] = read_cached(key, desired_object(service, rendered->objects[i]));
+      });
+    });
     for (std::size_t i : members) {
       const json desired = desired_object(service, rendered->objects[i]);
-      live[i] = read_live(desired);
       if (live[i].is_null() && state.phases.contains(p)) {
         // Deleted behind our back, e.g. a failed Job deleted to run it again: apply it anew.
         spdlog::info("service {}: {} is gone, applying it again", key, rendered->objects[i].id());
-        if (apply_object(service, rendered->objects[i])) live[i] = read_live(desired);
+        if (apply_object(key, service, rendered->objects[i])) live[i] = read_live(desired);
       }
       HealthContext ctx;
+      if (options_.job_pods && needs_job_pods(live[i])) {
+        ctx.pods = options_.job_pods(ns, rendered->objects[i].name());
+      }
       if (needs_endpoint_slices(live[i])) {
-        try {
-          ctx.endpoint_slices = client_.list(
-              kEndpointSlice, ns, "kubernetes.io/service-name=" + rendered->objects[i].name());
-        } catch (const kube::ApiError& e) {
-          if (!e.not_found()) throw;
-        }
+        ++timing.reads;
+        timing.time(ReconcileTiming::kRead, [&] {
+          if (options_.cached_endpoint_slices) {
+            if (auto cached = options_.cached_endpoint_slices(ns, rendered->objects[i].name())) {
+              ctx.endpoint_slices = std::move(*cached);
+              return;
+            }
+          }
+          try {
+            ctx.endpoint_slices = client_.list(
+                kEndpointSlice, ns, "kubernetes.io/service-name=" + rendered->objects[i].name());
+          } catch (const kube::ApiError& e) {
+            if (!e.not_found()) throw;
+          }
+        });
       }
       health[i] = assess_health(live[i], ctx);
       if (health[i].status == HealthStatus::kDegraded) {
@@ -421,26 +641,31 @@ Result ServiceReconciler::reconcile(const std::string& key) {
         u.message = fmt::format("{}: waiting for {}", phase.to_string(),
                                 first.empty() ? u.waiting_on : first);
       }
-      write_service_status(client_, service, u, clock_);
+      check_nodes(u);
+      timing.time(ReconcileTiming::kStatus,
+                  [&] { write_service_status(client_, service, u, clock_); });
       update_phase_metric(key, u.phase);
       return Result{false, degraded ? options_.failed_retry / 3 : options_.poll};
     }
   }
 
-  if (!state.pruned) {
-    prune(service, *rendered);
-    std::lock_guard lock(mutex_);
-    applied_[key].pruned = true;
-  }
   const bool was_ready = service.value("/status/phase"_json_pointer, std::string{}) == "Ready";
   u.phase = "Ready";
   u.step = phases.empty() ? "" : phases.back().to_string();
   u.reason = "AllPhasesHealthy";
   u.message = fmt::format("{} objects healthy", rendered->objects.size());
   u.objects = objects_json();
-  write_service_status(client_, service, u, clock_);
+  check_nodes(u);
+  timing.time(ReconcileTiming::kStatus, [&] { write_service_status(client_, service, u, clock_); });
   if (!was_ready) events_.normal(service, "Ready", u.message);
   update_phase_metric(key, "Ready");
+  // Pruning does not gate readiness: it runs after the status says Ready, so that dependants
+  // start without waiting for its lists (an error here retries the reconcile, which prunes).
+  if (!state.pruned) {
+    timing.time(ReconcileTiming::kPrune, [&] { prune(service, *rendered); });
+    std::lock_guard lock(mutex_);
+    applied_[key].pruned = true;
+  }
   return Result{false, options_.resync};
 }
 

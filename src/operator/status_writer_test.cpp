@@ -42,6 +42,29 @@ TEST(StatusWriterTest, SkipsUnchangedStatus) {
     EXPECT_EQ(call.rfind("update_status", 0), std::string::npos);
 }
 
+// The caller's copy spares a read; when it is stale, the Conflict falls back to reading.
+TEST(StatusWriterTest, UsesTheKnownObjectFirstAndReadsOnConflict) {
+  FakeClient client;
+  const json known = client.put(make_service());
+  client.clear_calls();
+  auto result = write_status(
+      client, kSvc, "openstack", "glance", [](json& s, const json&) { s["phase"] = "A"; }, 5,
+      &known);
+  ASSERT_TRUE(result);
+  EXPECT_TRUE(result->written);
+  for (const auto& call : client.calls()) EXPECT_EQ(call.rfind("get", 0), std::string::npos);
+
+  // `known` is now stale (its resourceVersion is the old one).
+  client.clear_calls();
+  result = write_status(
+      client, kSvc, "openstack", "glance", [](json& s, const json&) { s["phase"] = "B"; }, 5,
+      &known);
+  ASSERT_TRUE(result);
+  EXPECT_TRUE(result->written);
+  EXPECT_EQ(result->conflicts, 1);
+  EXPECT_EQ(client.get(kSvc, "openstack", "glance")->at("status")["phase"], "B");
+}
+
 TEST(StatusWriterTest, RetriesConflictsRecomputingFromFreshObject) {
   FakeClient client;
   client.put(make_service());

@@ -184,8 +184,7 @@ void check_rbac(const std::vector<Rule>& rules, bool leader_rules_separate) {
     for (const char* verb : {"escalate", "bind", "impersonate", "deletecollection"}) {
       EXPECT_FALSE(r.verbs.contains(verb)) << verb << " is not needed";
     }
-    EXPECT_FALSE(r.resources.contains("pods")) << "the operator does not read pods";
-    EXPECT_FALSE(r.resources.contains("nodes"));
+    EXPECT_FALSE(r.resources.contains("nodes")) << "Nodes are in a ClusterRole of their own";
     EXPECT_FALSE(r.resources.contains("customresourcedefinitions")) << "CRDs come with the chart";
   }
   // Never read Secrets (the passwords): the inventory only lists and deletes labelled ones.
@@ -202,6 +201,9 @@ void check_rbac(const std::vector<Rule>& rules, bool leader_rules_separate) {
   expect_verbs(rules, "apps", "statefulsets", {"watch"});
   expect_verbs(rules, "apps", "daemonsets", {"watch"});
   expect_verbs(rules, "batch", "jobs", {"watch"});
+  // Watched by the inventory label and read from the cache (src/operator/manager.cpp).
+  expect_verbs(rules, "", "configmaps", {"watch"});
+  expect_verbs(rules, "", "services", {"watch"});
   // The inventory kinds listed whether or not rendered (ServiceReconciler::inventory_kinds).
   for (const auto& [group, resource] : std::vector<std::pair<std::string, std::string>>{
            {"", "secrets"},
@@ -221,10 +223,28 @@ void check_rbac(const std::vector<Rule>& rules, bool leader_rules_separate) {
   expect_verbs(rules, g, "openstackservices/finalizers", {"update"});
   expect_verbs(rules, "", "events", {"create", "patch"});
   expect_verbs(rules, "discovery.k8s.io", "endpointslices", {"list"});
+  // Pods on a node that is not Ready are listed (src/operator/node_watch.hpp), Jobs' pods
+  // watched (src/operator/manager.cpp); never read one by one, never changed.
+  EXPECT_EQ(granted(rules, "", "pods"), (std::set<std::string>{"list", "watch"}));
   if (leader_rules_separate) {
     EXPECT_TRUE(granted(rules, "coordination.k8s.io", "leases").empty())
         << "Leases only in the operator's namespace";
   }
+}
+
+// Nodes are cluster-scoped: watched (a NotReady node degrades the services with pods on it)
+// through a ClusterRole of their own, whatever watchNamespace is; nothing else in it.
+void check_node_role(const std::vector<YAML::Node>& docs) {
+  const YAML::Node* role = find(docs, "ClusterRole", "-nodes");
+  ASSERT_NE(role, nullptr);
+  const auto rules = rules_of(*role);
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].resources, std::set<std::string>{"nodes"});
+  EXPECT_EQ(granted(rules, "", "nodes"), (std::set<std::string>{"get", "list", "watch"}));
+  const YAML::Node* binding = find(docs, "ClusterRoleBinding", "-nodes");
+  ASSERT_NE(binding, nullptr);
+  EXPECT_EQ((*binding)["roleRef"]["name"].as<std::string>(),
+            (*role)["metadata"]["name"].as<std::string>());
 }
 
 TEST_F(OperatorChart, ClusterRoleCoversWhatTheOperatorDoesAndNoMore) {
@@ -250,6 +270,7 @@ TEST_F(OperatorChart, ClusterRoleCoversWhatTheOperatorDoesAndNoMore) {
   EXPECT_EQ(granted(lease_rules, "coordination.k8s.io", "leases", "kolla-operator"),
             (std::set<std::string>{"create", "get", "update"}));
   EXPECT_NE(find(docs, "RoleBinding", "-leader-election"), nullptr);
+  check_node_role(docs);
 }
 
 TEST_F(OperatorChart, NamespacedModeUsesARoleInTheWatchedNamespace) {
@@ -259,13 +280,20 @@ TEST_F(OperatorChart, NamespacedModeUsesARoleInTheWatchedNamespace) {
       render(kChartsDir / "kolla-operator", {"--set", "watchNamespace=openstack"});
   for (const auto& d : with_fencing) {
     if (d["kind"].as<std::string>("").starts_with("ClusterRole")) {
-      EXPECT_TRUE(d["metadata"]["name"].as<std::string>().ends_with("-fencing"));
+      const std::string name = d["metadata"]["name"].as<std::string>();
+      EXPECT_TRUE(name.ends_with("-fencing") || name.ends_with("-nodes")) << name;
     }
   }
   const auto docs = render(kChartsDir / "kolla-operator",
                            {"--set", "watchNamespace=openstack", "--set", "fencing.enabled=false"});
-  EXPECT_EQ(find(docs, "ClusterRole"), nullptr);
-  EXPECT_EQ(find(docs, "ClusterRoleBinding"), nullptr);
+  // The only cluster-wide grant left: watching Nodes.
+  for (const auto& d : docs) {
+    if (d["kind"].as<std::string>("").starts_with("ClusterRole")) {
+      EXPECT_TRUE(d["metadata"]["name"].as<std::string>().ends_with("-nodes"))
+          << d["metadata"]["name"].as<std::string>();
+    }
+  }
+  check_node_role(docs);
   const YAML::Node* role = nullptr;
   for (const auto& d : docs) {
     if (d["kind"].as<std::string>() == "Role" &&

@@ -68,10 +68,11 @@ The rules the operator needs in the namespaces it watches, one per line of what 
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, list, watch, create, patch, delete]
+# Services, claims and ConfigMaps are also watched (by the inventory label) to wake their
+# service up and to be read from a cache.
 - apiGroups: [""]
   resources: [configmaps]
-  verbs: [get, list, create, patch, delete]
-# Services and claims are also watched (by the inventory label) to wake their service up.
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [""]
   resources: [services, persistentvolumeclaims]
   verbs: [get, list, watch, create, patch, delete]
@@ -86,6 +87,12 @@ The rules the operator needs in the namespaces it watches, one per line of what 
 # Service health: ready endpoints behind a Service, watched to notice them at once.
 - apiGroups: [discovery.k8s.io]
   resources: [endpointslices]
+  verbs: [list, watch]
+# Pods: those on a node that is not Ready (listed by spec.nodeName) make their services
+# Degraded; those of Jobs (label batch.kubernetes.io/job-name) are watched, so that a Job whose
+# pod succeeded counts before the Job controller marks it Complete. Never read one by one.
+- apiGroups: [""]
+  resources: [pods]
   verbs: [list, watch]
 # Events on OpenStackDeployments and OpenStackServices (repeats are patched).
 - apiGroups: [""]

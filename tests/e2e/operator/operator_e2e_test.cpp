@@ -3,7 +3,8 @@
 // change re-applies one service alone; removing a service tears it down (refused while another
 // depends on it); deleting the deployment tears everything down and leaves the namespace clean;
 // an operator killed during the bootstrap Jobs converges after a restart without re-running any;
-// a failed Job turns its service Degraded with the reason, until it is deleted to run again;
+// a failed Job turns its service Degraded with the reason, until it is deleted to run again; a
+// node that stops its heartbeat degrades the services with pods on it until it is back;
 // with two replicas only the leader acts and killing it hands over; and the operator runs under
 // the ServiceAccount and RBAC of charts/kolla-operator.
 //
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -469,6 +471,79 @@ TEST_F(OperatorE2E, FailedJobDegradesTheServiceUntilItIsRetried) {
       condition_true(get_json({"get", "openstackservice", "keystone", "-n", ns}), "Degraded"));
 }
 
+// A node that stops its heartbeat (the local cluster's label kolla.openstack.org/heartbeat=stopped
+// turns it NotReady at once) under pods of a Ready deployment: the services with pods there turn
+// Degraded (NodeNotReady, naming the node and the workload) and so does the deployment; both
+// clear when the node is Ready again. Nothing else changes: the pods still count as Ready.
+TEST_F(OperatorE2E, LostNodeDegradesItsServicesUntilItIsBack) {
+  const std::string ns = make_namespace("node");
+  start_operator(ns, "node");
+  ASSERT_TRUE(kubectl_run({"apply", "-f", "-"}, minimal_yaml(ns)).ok());
+  ASSERT_TRUE(deployment_ready(ns)) << "log: " << log_path("node");
+
+  // A long-running pod of keystone (not a Job's), its node and its workload.
+  std::string node;
+  std::string workload;
+  for (const auto& p : items({"get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=keystone"})) {
+    const std::string owner =
+        p.value("/metadata/ownerReferences/0/kind"_json_pointer, std::string{});
+    if (owner == "Job" || owner.empty()) continue;
+    node = p.value("/spec/nodeName"_json_pointer, std::string{});
+    if (owner == "ReplicaSet") {
+      const std::string rs =
+          p.value("/metadata/ownerReferences/0/name"_json_pointer, std::string{});
+      workload = "Deployment/" + rs.substr(0, rs.rfind('-'));
+    } else {
+      workload =
+          owner + "/" + p.value("/metadata/ownerReferences/0/name"_json_pointer, std::string{});
+    }
+    if (!node.empty()) break;
+  }
+  ASSERT_FALSE(node.empty()) << kubectl_run({"get", "pods", "-n", ns, "-o", "wide"}).out;
+  const std::string stopped = "kolla.openstack.org/heartbeat";
+  cleanups_.push_back({"label", "node", node, stopped + "-"});
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(kubectl_run({"label", "node", node, stopped + "=stopped", "--overwrite"}).ok());
+
+  json keystone;
+  ASSERT_TRUE(wait_for([&] {
+    keystone = get_json({"get", "openstackservice", "keystone", "-n", ns});
+    return condition_true(keystone, "Degraded");
+  })) << keystone.value("status", json()).dump(2)
+      << "\nlog: " << log_path("node");
+  const auto reported = std::chrono::steady_clock::now() - t0;
+  std::printf("node %s stopped → keystone Degraded in %.2f s (polled every 0.5 s)\n", node.c_str(),
+              std::chrono::duration<double>(reported).count());
+  const auto ptr = json::json_pointer("/status/conditions");
+  std::string reason;
+  for (const auto& c : keystone.value(ptr, json::array())) {
+    if (c.value("type", "") == "Degraded") reason = c.value("reason", "");
+  }
+  EXPECT_EQ(reason, "NodeNotReady");
+  const std::string why = condition_message(keystone, "Degraded");
+  EXPECT_NE(why.find("node " + node + " not ready"), std::string::npos) << why;
+  EXPECT_NE(why.find(workload), std::string::npos) << why;
+  json top;
+  EXPECT_TRUE(wait_for([&] {
+    top = osd(ns);
+    return condition_true(top, "Degraded");
+  })) << top.value("status", json()).dump(2);
+  EXPECT_NE(condition_message(top, "Degraded").find(node), std::string::npos)
+      << condition_message(top, "Degraded");
+  const std::string events =
+      kubectl_run({"get", "events", "-n", ns, "--field-selector", "reason=NodeNotReady"}).out;
+  EXPECT_NE(events.find("keystone"), std::string::npos) << events;
+
+  // Back: Ready again, nothing Degraded.
+  ASSERT_TRUE(kubectl_run({"label", "node", node, stopped + "-"}).ok());
+  EXPECT_TRUE(wait_for([&] {
+    top = osd(ns);
+    return !condition_true(top, "Degraded") &&
+           !condition_true(get_json({"get", "openstackservice", "keystone", "-n", ns}), "Degraded");
+  })) << top.value("status", json()).dump(2);
+  EXPECT_TRUE(deployment_ready(ns)) << "log: " << log_path("node");
+}
+
 TEST_F(OperatorE2E, OnlyTheLeaderActsAndKillingItHandsOver) {
   const std::string ns = make_namespace("leader");
   const std::vector<std::string> le = {"--leader-elect", "--lease-namespace", ns};
@@ -477,7 +552,9 @@ TEST_F(OperatorE2E, OnlyTheLeaderActsAndKillingItHandsOver) {
   json lease;
   ASSERT_TRUE(wait_for([&] {
     lease = get_json({"get", "lease", "kolla-operator", "-n", ns});
-    return !lease.value("/spec/holderIdentity"_json_pointer, std::string{}).empty();
+    // null until the Lease exists (kubectl fails)
+    return lease.is_object() &&
+           !lease.value("/spec/holderIdentity"_json_pointer, std::string{}).empty();
   }));
   const std::string holder = lease["spec"]["holderIdentity"];
   const std::string a_suffix = "_" + std::to_string(a.pid());
@@ -500,7 +577,8 @@ TEST_F(OperatorE2E, OnlyTheLeaderActsAndKillingItHandsOver) {
   ASSERT_TRUE(follower.running());
   lease = get_json({"get", "lease", "kolla-operator", "-n", ns});
   const std::string f_suffix = "_" + std::to_string(follower.pid());
-  const std::string new_holder = lease.value("/spec/holderIdentity"_json_pointer, std::string{});
+  const std::string new_holder =
+      lease.is_object() ? lease.value("/spec/holderIdentity"_json_pointer, std::string{}) : "";
   EXPECT_TRUE(new_holder.size() > f_suffix.size() &&
               new_holder.compare(new_holder.size() - f_suffix.size(), f_suffix.size(), f_suffix) ==
                   0)
