@@ -537,6 +537,23 @@ void apply_objects(kube::Client& client, const std::vector<json>& objects) {
   if (!first_error.empty()) throw std::runtime_error(first_error);
 }
 
+// Makes the cluster's volumes that a deleted claim left Released (reclaim policy Retain)
+// Available again, so a reused cluster does not run out of them. Nothing runs in a simulated
+// pod, so there is no data to wipe. Returns how many.
+int release_volumes(kube::Client& client) {
+  const kube::GroupVersionKind persistent_volume = kube::gvk::core("PersistentVolume");
+  kube::ListOptions ours;
+  ours.label_selector = "kolla.openstack.org/local-cluster=true";
+  int released = 0;
+  for (const auto& pv : client.list(persistent_volume, "", ours).items) {
+    if (pv.value("status", json::object()).value("phase", "") != "Released") continue;
+    client.merge_patch(persistent_volume, "", pv["metadata"].value("name", ""),
+                       {{"spec", {{"claimRef", nullptr}}}});
+    ++released;
+  }
+  return released;
+}
+
 void apply_nodes(kube::Client& client, const std::vector<NodePlan>& plans) {
   std::vector<json> objects;
   objects.reserve(plans.size());
@@ -668,11 +685,14 @@ UpResult LocalCluster::up(const UpOptions& options) {
     if (!state.j.value("faultProxy", std::string()).empty() && !run.alive("fault-proxy")) {
       run.start("fault-proxy");
     }
+    kube::Client admin(admin_config(state, p));
+    if (const int released = release_volumes(admin); released > 0) {
+      spdlog::info("cluster {}: {} released volumes made available again", name_, released);
+    }
     int nodes = options.nodes.value_or(state.j.value("nodes", 1));
     std::string roles = options.roles.value_or(state.j.value("roles", std::string()));
     if (nodes != state.j.value("nodes", 1) || roles != state.j.value("roles", std::string()) ||
         !options.taints.empty()) {
-      kube::Client admin(admin_config(state, p));
       apply_nodes(admin, plan_nodes(nodes, roles, options.taints));
       state.j["nodes"] = std::max(nodes, state.j.value("nodes", 1));
       state.j["roles"] = roles;
