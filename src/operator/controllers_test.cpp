@@ -369,6 +369,21 @@ struct ServiceFixture : ::testing::Test {
                 {"spec", {{"service", "glance"}, {"values", json::object()}}}});
   }
   json svc() { return *client.get(kServiceKind, "openstack", "glance"); }
+  // glance-api rolled out, and its Service with a ready endpoint.
+  void make_glance_api_healthy() {
+    client.set_status(kube::gvk::kDeployment, "openstack", "glance-api",
+                      {{"observedGeneration", 1},
+                       {"replicas", 1},
+                       {"updatedReplicas", 1},
+                       {"availableReplicas", 1}});
+    client.put({{"apiVersion", "discovery.k8s.io/v1"},
+                {"kind", "EndpointSlice"},
+                {"metadata",
+                 {{"name", "glance-api-x"},
+                  {"namespace", "openstack"},
+                  {"labels", {{"kubernetes.io/service-name", "glance-api"}}}}},
+                {"endpoints", json::array({{{"addresses", {"10.0.0.1"}}}})}});
+  }
   std::optional<json> get(const GroupVersionKind& gvk, const std::string& name) {
     return client.get(gvk, "openstack", name);
   }
@@ -412,18 +427,7 @@ TEST_F(ServiceFixture, AppliesPhaseByPhaseWaitingForHealth) {
   EXPECT_NE(svc()["status"]["waitingOn"].get<std::string>().find("Deployment/glance-api"),
             std::string::npos);
 
-  client.set_status(kube::gvk::kDeployment, "openstack", "glance-api",
-                    {{"observedGeneration", 1},
-                     {"replicas", 1},
-                     {"updatedReplicas", 1},
-                     {"availableReplicas", 1}});
-  client.put({{"apiVersion", "discovery.k8s.io/v1"},
-              {"kind", "EndpointSlice"},
-              {"metadata",
-               {{"name", "glance-api-x"},
-                {"namespace", "openstack"},
-                {"labels", {{"kubernetes.io/service-name", "glance-api"}}}}},
-              {"endpoints", json::array({{{"addresses", {"10.0.0.1"}}}})}});
+  make_glance_api_healthy();
   reconciler.reconcile("openstack/glance");
   EXPECT_EQ(svc()["status"]["phase"], "Ready");
   EXPECT_TRUE(is_condition_true(svc()["status"]["conditions"], "Ready"));
@@ -644,18 +648,7 @@ TEST_F(ServiceFixture, PodOnUnreadyNodeDegradesTheServiceUntilTheNodeIsBack) {
   ServiceReconciler r(client, renderer, events, registry, options, clock);
   renderer.objects.erase(renderer.objects.begin() + 1);  // no Job: straight to main
   r.reconcile("openstack/glance");
-  client.set_status(kube::gvk::kDeployment, "openstack", "glance-api",
-                    {{"observedGeneration", 1},
-                     {"replicas", 1},
-                     {"updatedReplicas", 1},
-                     {"availableReplicas", 1}});
-  client.put({{"apiVersion", "discovery.k8s.io/v1"},
-              {"kind", "EndpointSlice"},
-              {"metadata",
-               {{"name", "glance-api-x"},
-                {"namespace", "openstack"},
-                {"labels", {{"kubernetes.io/service-name", "glance-api"}}}}},
-              {"endpoints", json::array({{{"addresses", {"10.0.0.1"}}}})}});
+  make_glance_api_healthy();
   auto node = [](const std::string& name, const std::string& ready) {
     return json{{"apiVersion", "v1"},
                 {"kind", "Node"},

@@ -22,6 +22,20 @@
 #include "operator/service_controller.hpp"
 
 namespace kolla::op {
+namespace {
+
+// The objects in an informer's cache, in ns, whose label `key` has `value`.
+std::vector<json> labelled(const kube::Informer& cache, const std::string& ns,
+                           const std::string& key, const std::string& value) {
+  std::vector<json> out;
+  for (const auto& object : cache.store().list(ns)) {
+    const json labels = object->value("/metadata/labels"_json_pointer, json::object());
+    if (labels.is_object() && labels.value(key, "") == value) out.push_back(*object);
+  }
+  return out;
+}
+
+}  // namespace
 
 int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
   auto client = kube::Client::from_kubeconfig({options.kubeconfig, options.context});
@@ -66,14 +80,7 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
       [&slice_cache](const std::string& ns,
                      const std::string& service) -> std::optional<std::vector<json>> {
     if (slice_cache == nullptr || !slice_cache->has_synced()) return std::nullopt;
-    std::vector<json> out;
-    for (const auto& slice : slice_cache->store().list(ns)) {
-      const json labels = slice->value("/metadata/labels"_json_pointer, json::object());
-      if (labels.is_object() && labels.value(kEndpointSliceServiceLabel, "") == service) {
-        out.push_back(*slice);
-      }
-    }
-    return out;
+    return labelled(*slice_cache, ns, kEndpointSliceServiceLabel, service);
   };
   const kube::Informer* services_cache = nullptr;  // the OpenStackService informer (below)
   service_options.cached_service =
@@ -86,13 +93,8 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
   // The Job pod informer (below) answers; set before the controllers start.
   const kube::Informer* job_pod_cache = nullptr;
   service_options.job_pods = [&job_pod_cache](const std::string& ns, const std::string& job) {
-    std::vector<json> out;
-    if (job_pod_cache == nullptr) return out;
-    for (const auto& pod : job_pod_cache->store().list(ns)) {
-      const json labels = pod->value("/metadata/labels"_json_pointer, json::object());
-      if (labels.is_object() && labels.value(kJobNameLabel, "") == job) out.push_back(*pod);
-    }
-    return out;
+    if (job_pod_cache == nullptr) return std::vector<json>{};
+    return labelled(*job_pod_cache, ns, kJobNameLabel, job);
   };
   ServiceReconciler service_reconciler(objects, renderer, events, registry, service_options);
   // Charts of services still waiting for their dependencies are rendered ahead of time, one at a
@@ -121,14 +123,7 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
       [&services_cache](const std::string& ns,
                         const std::string& deployment) -> std::optional<std::vector<json>> {
     if (services_cache == nullptr || !services_cache->has_synced()) return std::nullopt;
-    std::vector<json> out;
-    for (const auto& s : services_cache->store().list(ns)) {
-      const json labels = s->value("/metadata/labels"_json_pointer, json::object());
-      if (labels.is_object() && labels.value(kDeploymentLabel, "") == deployment) {
-        out.push_back(*s);
-      }
-    }
-    return out;
+    return labelled(*services_cache, ns, kDeploymentLabel, deployment);
   };
   deployment_options.prepare = [&](const json& desired) {
     const std::string key = kube::object_key(desired);
