@@ -515,6 +515,33 @@ TEST_F(KubeE2E, InformerFollowsChangesAndSurvivesRewatches) {
   informer.stop();
 }
 
+TEST_F(KubeE2E, InformerStoresWhatItsTransformKeeps) {
+  client_->create(config_map(ns_, "listed", {{"big", std::string(4096, 'x')}}, {{"app", "t"}}));
+  InformerOptions options;
+  options.namespace_ = ns_;
+  options.label_selector = "app=t";
+  options.transform = [](json& object) { object.erase("data"); };
+  Informer informer(client_, gvk::kConfigMap, options);
+  std::atomic<int> updates{0};
+  informer.add_handlers({nullptr,
+                         [&](const ObjectPtr&, const ObjectPtr& now) {
+                           if (!now->contains("data")) ++updates;
+                         },
+                         nullptr});
+  informer.start();
+  ASSERT_TRUE(informer.wait_for_sync(10s));
+  auto listed = informer.store().get(ns_, "listed");  // from the list
+  ASSERT_NE(listed, nullptr);
+  EXPECT_FALSE(listed->contains("data"));
+  auto watched = client_->create(config_map(ns_, "watched", {{"k", "v"}}, {{"app", "t"}}));
+  ASSERT_TRUE(eventually([&] { return informer.store().get(ns_, "watched") != nullptr; }));
+  EXPECT_FALSE(informer.store().get(ns_, "watched")->contains("data"));  // from the watch
+  watched["data"] = {{"k", "w"}};
+  client_->update(watched);
+  EXPECT_TRUE(eventually([&] { return updates.load() == 1; }));  // changes still seen
+  informer.stop();
+}
+
 TEST_F(KubeE2E, RestrictedServiceAccountIsForbidden) {
   client_->create(json{{"apiVersion", "v1"},
                        {"kind", "ServiceAccount"},
@@ -758,14 +785,19 @@ TEST_F(KubeE2E, CreateCutAfterSendingIsReadBackNotDuplicated) {
   EXPECT_EQ(created["metadata"]["name"], "cut");
   EXPECT_EQ(created["data"]["k"], "v");
   const auto counts = client.request_counts();
-  EXPECT_GE(count_of(counts, "get"), 1u);  // read back
   if (before) {
     // Behind the fault proxy a create it turned away (429/5xx) is sent again; never more often.
+    // When the lost answer was such a refusal, libcurl may already have re-sent the request on a
+    // new connection and got 201: then nothing needed reading back.
     const auto injected = fault_proxy_stats(*client_)->value("injectedErrors", 0u) -
                           before->value("injectedErrors", 0u);
     EXPECT_LE(count_of(counts, "create"), 1u + injected);
+    if (injected == 0) {
+      EXPECT_GE(count_of(counts, "get"), 1u);
+    }
   } else {
     EXPECT_EQ(count_of(counts, "create"), 1u);  // not re-sent
+    EXPECT_GE(count_of(counts, "get"), 1u);     // read back
   }
   EXPECT_EQ(client_
                 ->list(gvk::kConfigMap, ns_,

@@ -196,6 +196,7 @@ void Informer::relist() {
   std::vector<std::pair<ObjectPtr, ObjectPtr>> changes;  // (old or null, new)
   fresh.reserve(result.items.size());
   for (auto& item : result.items) {
+    if (options_.transform) options_.transform(item);
     auto object = std::make_shared<const json>(std::move(item));
     changes.emplace_back(store_.get(object_key(*object)), object);
     fresh.push_back(std::move(object));
@@ -218,6 +219,12 @@ void Informer::relist() {
   cv_.notify_all();
 }
 
+json Informer::stored_form(const json& object) const {
+  json copy = object;
+  if (options_.transform) options_.transform(copy);
+  return copy;
+}
+
 void Informer::run() {
   Backoff backoff(options_.backoff);
   bool need_list = true;
@@ -225,7 +232,7 @@ void Informer::run() {
     switch (event.type) {
       case WatchEventType::kAdded:
       case WatchEventType::kModified: {
-        auto object = std::make_shared<const json>(event.object);
+        auto object = std::make_shared<const json>(stored_form(event.object));
         auto previous = store_.upsert(object);
         if (previous) {
           dispatch_update(previous, object);
@@ -235,7 +242,7 @@ void Informer::run() {
         break;
       }
       case WatchEventType::kDeleted: {
-        auto object = std::make_shared<const json>(event.object);
+        auto object = std::make_shared<const json>(stored_form(event.object));
         store_.erase(object_key(*object));
         dispatch_delete(object);
         break;

@@ -60,6 +60,10 @@ struct InformerOptions {
                         0.2};
   // When non-zero, on_update is called for every object with old == new this often.
   std::chrono::milliseconds resync_period{0};
+  // Applied to every object before it is stored and handed to the handlers, to drop what the
+  // controller never reads (a Node is kilobytes; its readiness a few bytes). It must keep
+  // metadata.name, namespace, uid and resourceVersion.
+  std::function<void(json&)> transform;
 };
 
 class Informer {
@@ -86,6 +90,7 @@ class Informer {
 
  private:
   void run();
+  json stored_form(const json& object) const;  // object after options.transform
   void relist();
   void dispatch_add(const ObjectPtr& object);
   void dispatch_update(const ObjectPtr& old_object, const ObjectPtr& new_object);

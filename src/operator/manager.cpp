@@ -195,7 +195,9 @@ int run_manager(const ManagerOptions& options, const std::atomic<bool>& stop) {
   // Nodes (cluster-scoped): a node turning unready or Ready again enqueues the services with pods
   // on it (pod → its workload in the caches above → the workload's service). Not waited for by
   // /readyz: until it syncs, no node is known to be unready.
-  auto node_informer = std::make_unique<kube::Informer>(client, kube::gvk::kNode);
+  kube::InformerOptions node_options;
+  node_options.transform = keep_node_readiness;
+  auto node_informer = std::make_unique<kube::Informer>(client, kube::gvk::kNode, node_options);
   node_informer->add_handlers(node_event_handlers(
       services, node_tracker, options.namespace_,
       [&workload_informers](const json& pod) -> std::optional<std::string> {

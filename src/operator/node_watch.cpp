@@ -48,6 +48,25 @@ std::string node_unready_reason(const json& node) {
                         : fmt::format("Ready={} ({})", status, reason);
 }
 
+void keep_node_readiness(json& node) {
+  json kept = {{"apiVersion", node.value("apiVersion", "v1")},
+               {"kind", node.value("kind", "Node")},
+               {"metadata", json::object()}};
+  for (const char* field : {"name", "uid", "resourceVersion"}) {
+    if (node.contains("metadata") && node["metadata"].contains(field)) {
+      kept["metadata"][field] = node["metadata"][field];
+    }
+  }
+  if (const json* c = ready_condition(node)) {
+    json ready = {{"type", "Ready"}};
+    for (const char* field : {"status", "reason"}) {
+      if (c->contains(field)) ready[field] = (*c)[field];
+    }
+    kept["status"]["conditions"] = json::array({ready});
+  }
+  node = std::move(kept);
+}
+
 std::optional<std::string> pod_workload(const json& pod) {
   const json* owner = controller_owner(pod);
   if (owner == nullptr) return std::nullopt;

@@ -38,6 +38,11 @@ bool node_ready(const json& node);
 // is free text from the kubelet).
 std::string node_unready_reason(const json& node);
 
+// Keeps of a Node only what the tracker reads (name, uid, resourceVersion and the Ready
+// condition's type, status and reason): an informer transform, so a thousand cached nodes cost
+// kilobytes, not megabytes.
+void keep_node_readiness(json& node);
+
 // The workload that owns a pod, as "Kind/name": Deployment (through its ReplicaSet and the
 // pod-template-hash label), StatefulSet, DaemonSet, Job, else the owner itself; nullopt when the
 // pod has no controller owner.

@@ -43,6 +43,24 @@ TEST(NodeWatch, ReadinessAndReason) {
   EXPECT_EQ(node_unready_reason(node("a", "")), "no Ready condition");
 }
 
+TEST(NodeWatch, KeepingOnlyReadinessKeepsTheAnswers) {
+  for (const auto& [ready, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"True", ""}, {"False", "HeartbeatStopped"}, {"Unknown", ""}, {"", ""}}) {
+    json full = node("n1", ready, reason);
+    full["metadata"]["uid"] = "u1";
+    full["metadata"]["resourceVersion"] = "42";
+    full["metadata"]["labels"] = {{"kolla.openstack.org/compute", "true"}};
+    full["status"]["images"] = json::array({{{"names", {"a-large-image-list"}}}});
+    json kept = full;
+    keep_node_readiness(kept);
+    EXPECT_EQ(node_ready(kept), node_ready(full)) << ready;
+    EXPECT_EQ(node_unready_reason(kept), node_unready_reason(full)) << ready;
+    EXPECT_EQ(kept["metadata"], (json{{"name", "n1"}, {"uid", "u1"}, {"resourceVersion", "42"}}));
+    EXPECT_FALSE(kept["status"].contains("images"));
+    EXPECT_EQ(kept.dump().find("free text"), std::string::npos);
+  }
+}
+
 TEST(NodeWatch, PodWorkload) {
   json p = pod("keystone-api-5d8f-abc", "n1", "ReplicaSet", "keystone-api-5d8f");
   EXPECT_EQ(pod_workload(p), "ReplicaSet/keystone-api-5d8f")
