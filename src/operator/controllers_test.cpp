@@ -369,6 +369,14 @@ struct ServiceFixture : ::testing::Test {
                 {"spec", {{"service", "glance"}, {"values", json::object()}}}});
   }
   json svc() { return *client.get(kServiceKind, "openstack", "glance"); }
+  // The Job controller gives up on glance-db-sync.
+  void fail_glance_db_sync() {
+    client.set_status(
+        kube::gvk::kJob, "openstack", "glance-db-sync",
+        {{"conditions",
+          json::array(
+              {{{"type", "Failed"}, {"status", "True"}, {"reason", "BackoffLimitExceeded"}}})}});
+  }
   // glance-api rolled out, and its Service with a ready endpoint.
   void make_glance_api_healthy() {
     client.set_status(kube::gvk::kDeployment, "openstack", "glance-api",
@@ -406,11 +414,7 @@ TEST_F(ServiceFixture, AppliesPhaseByPhaseWaitingForHealth) {
   EXPECT_EQ(job["metadata"]["ownerReferences"][0]["uid"], svc()["metadata"]["uid"]);
 
   // The Job fails: Failed with the reason.
-  client.set_status(
-      kube::gvk::kJob, "openstack", "glance-db-sync",
-      {{"conditions",
-        json::array(
-            {{{"type", "Failed"}, {"status", "True"}, {"reason", "BackoffLimitExceeded"}}})}});
+  fail_glance_db_sync();
   reconciler.reconcile("openstack/glance");
   EXPECT_EQ(svc()["status"]["phase"], "Failed");
   auto ready = find_condition(svc()["status"]["conditions"], "Ready");
@@ -578,11 +582,7 @@ TEST_F(ServiceFixture, CompletedJobIsNotRerunUnlessItChanged) {
 
 TEST_F(ServiceFixture, FailedJobDeletedByHandRunsAgain) {
   reconciler.reconcile("openstack/glance");
-  client.set_status(
-      kube::gvk::kJob, "openstack", "glance-db-sync",
-      {{"conditions",
-        json::array(
-            {{{"type", "Failed"}, {"status", "True"}, {"reason", "BackoffLimitExceeded"}}})}});
+  fail_glance_db_sync();
   reconciler.reconcile("openstack/glance");
   EXPECT_EQ(svc()["status"]["phase"], "Failed");
   const std::string uid = get(kube::gvk::kJob, "glance-db-sync")->at("metadata")["uid"];
